@@ -1,0 +1,173 @@
+"""A disk cache of experiment results, safe under pytest-xdist.
+
+A result is keyed by the experiment's name, its configuration, the seeds it covers and
+the code version (a hash of the engine, the models and the experiment's own module),
+so editing any of them invalidates what it would change.
+
+Experiments over many seeds are computed in fixed-size shards of seeds. Each shard is
+one cache entry, guarded by a file lock: the first worker to ask computes it, any other
+worker that asks at the same time waits on the lock and then reads the file. Workers
+start on different shards, so several workers asking for one large experiment share
+its work. Shards are merged in seed order, so the merged result is the same whoever
+computed which shard, and an interrupted run loses at most the shards in flight.
+Writes go to a temporary file that is renamed into place, so a reader never sees half
+a file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import inspect
+import json
+import os
+import pickle
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from deepclaims.errors import ConfigError
+
+Result = dict[str, np.ndarray]
+_PACKAGE_ROOTS = ("deepclaims", "models")
+_version_cache: dict[str, str] = {}
+
+
+def code_version(extra_files: Sequence[str] = ()) -> str:
+    """A hash of the engine's and the models' sources plus any extra files."""
+    key = "|".join(sorted(extra_files))
+    if key not in _version_cache:
+        digest = hashlib.sha256()
+        files: list[Path] = []
+        for name in _PACKAGE_ROOTS:
+            module = __import__(name)
+            root = Path(module.__file__).parent
+            files.extend(sorted(root.rglob("*.py")))
+        files.extend(Path(f) for f in sorted(extra_files))
+        for path in files:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        _version_cache[key] = digest.hexdigest()[:16]
+    return _version_cache[key]
+
+
+def config_fingerprint(config) -> str:
+    """A stable text form of a configuration (dataclass, mapping or plain value)."""
+    if dataclasses.is_dataclass(config):
+        config = dataclasses.asdict(config)
+    return json.dumps(config, sort_keys=True, default=repr)
+
+
+class ResultCache:
+    """Experiment results on disk under ``root``; ``recompute`` ignores (and replaces) entries."""
+
+    def __init__(self, root: Path, recompute: bool = False, worker_index: int = 0):
+        self.root = Path(root)
+        self.recompute = recompute
+        self.worker_index = worker_index
+        self._computed_this_session: set[str] = set()
+
+    def _key(self, experiment: str, config, seeds: Sequence[int], version: str) -> str:
+        text = "\n".join([experiment, config_fingerprint(config),
+                          ",".join(str(s) for s in seeds), version])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def get(self, experiment: str, config, seeds: Sequence[int], compute: Callable[[], Result],
+            version: str | None = None):
+        """Return the cached result for this key, computing and storing it if needed."""
+        if not experiment.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError(f"experiment name {experiment!r} must be letters, digits, '_' or '-'")
+        version = version or code_version(_source_files(compute))
+        key = self._key(experiment, config, seeds, version)
+        folder = self.root / experiment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}.pkl"
+        with open(folder / f"{key}.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one computes, the others wait here, then read
+            try:
+                fresh = self.recompute and key not in self._computed_this_session
+                if not fresh:
+                    cached = _read(path)
+                    if cached is not None:
+                        return cached
+                result = compute()
+                _write_atomic(path, result)
+                self._computed_this_session.add(key)
+                return result
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def sharded(self, experiment: str, config, seeds: Sequence[int],
+                compute: Callable[[list[int]], Result], shard_size: int = 32) -> Result:
+        """Compute ``compute(seed_shard)`` per fixed-size shard and merge in seed order.
+
+        Every array in a shard's result must have the shard's seeds on its first axis.
+        Shard boundaries depend only on ``seeds`` and ``shard_size``, never on the number
+        of workers, so the merged result is the same with or without xdist.
+        """
+        seeds = [int(s) for s in seeds]
+        if not seeds:
+            raise ConfigError(f"experiment {experiment!r} was asked for no seeds")
+        if shard_size < 1:
+            raise ConfigError(f"shard_size must be at least 1, got {shard_size}")
+        shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
+        version = code_version(_source_files(compute))
+        # Start at a worker-dependent shard so concurrent workers spread over the shards.
+        start = self.worker_index % len(shards)
+        order = list(range(start, len(shards))) + list(range(start))
+        results: dict[int, Result] = {}
+        for i in order:
+            shard = shards[i]
+            results[i] = self.get(experiment, config, shard, lambda s=shard: compute(s), version)
+        return merge_shards([results[i] for i in range(len(shards))], len(seeds))
+
+
+def _source_files(fn) -> list[str]:
+    """The file defining ``fn``, so editing an experiment invalidates its results."""
+    try:
+        source = inspect.getsourcefile(fn)
+    except TypeError:
+        return []
+    return [source] if source else []
+
+
+def merge_shards(parts: list[Result], n_seeds: int) -> Result:
+    """Concatenate shard results along the seed axis, checking they agree in keys."""
+    keys = set(parts[0])
+    for p in parts[1:]:
+        if set(p) != keys:
+            raise ConfigError(f"shards disagree in their keys: {sorted(keys)} vs {sorted(p)}")
+    merged = {k: np.concatenate([np.asarray(p[k]) for p in parts], axis=0) for k in sorted(keys)}
+    for k, v in merged.items():
+        if v.shape[0] != n_seeds:
+            raise ConfigError(f"result {k!r} has {v.shape[0]} rows for {n_seeds} seeds; "
+                              "every array must have the seeds on its first axis")
+    return merged
+
+
+def _read(path: Path):
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception as exc:  # a corrupt entry is a miss, never a crash
+        warnings.warn(f"ignoring unreadable cache entry {path} ({exc}); recomputing")
+        return None
+
+
+def _write_atomic(path: Path, result) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+

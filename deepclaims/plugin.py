@@ -1,0 +1,191 @@
+"""The pytest plugin: options, the ``claim`` marker and fixtures, xdist glue, reports.
+
+Loaded by the repository's root ``conftest.py``. Workers record each claim's result in
+the test's ``user_properties``; the controller (the only process when xdist is off)
+collects them from the test reports and writes ``claims.json`` and ``report.md`` once.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from deepclaims import workers
+from deepclaims.cache import ResultCache
+from deepclaims.fidelity import FIDELITIES
+from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder
+from deepclaims.report import write_reports
+
+DEVICES = ("auto", "cpu", "cuda")
+RECORD_KEY = "deepclaims_claim"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("deepclaims", "deepclaims: reproduce deep-learning claims")
+    group.addoption("--fidelity", default="ci",
+                    help=f"configuration tier: {', '.join(FIDELITIES)} (default: ci)")
+    group.addoption("--seed-base", default="0",
+                    help="first seed; a claim over n seeds uses seed-base .. seed-base+n-1 (default: 0)")
+    group.addoption("--device", default="auto", help=f"where to train: {', '.join(DEVICES)} (default: auto)")
+    group.addoption("--data-dir", default=None,
+                    help="folder holding real data sets (MNIST, Fashion-MNIST, CIFAR-10); "
+                         "claims fall back to embedded data when absent")
+    group.addoption("--report-dir", default="reports", help="where claims.json, report.md and figures go")
+    group.addoption("--result-cache", default=".deepclaims-cache", help="folder of cached experiment results")
+    group.addoption("--recompute", action="store_true", help="ignore cached results and compute them again")
+
+
+def _usage(message: str):
+    raise pytest.UsageError(message)
+
+
+def _validate(config) -> None:
+    fidelity = config.getoption("--fidelity")
+    if fidelity not in FIDELITIES:
+        _usage(f"--fidelity {fidelity!r} is not a tier; accepted: {', '.join(FIDELITIES)}")
+    raw = config.getoption("--seed-base")
+    try:
+        seed_base = int(raw)
+    except ValueError:
+        _usage(f"--seed-base {raw!r} is not an integer; accepted: a whole number >= 0")
+    if seed_base < 0:
+        _usage(f"--seed-base {seed_base} is negative; accepted: a whole number >= 0")
+    config.option.seed_base = seed_base
+    device = config.getoption("--device")
+    if device not in DEVICES:
+        _usage(f"--device {device!r} is unknown; accepted: {', '.join(DEVICES)}")
+    data_dir = config.getoption("--data-dir")
+    if data_dir is not None:
+        path = Path(data_dir).expanduser()
+        if not path.is_dir():
+            _usage(f"--data-dir {data_dir!r} is not a folder; give a folder holding the data sets, or omit it")
+        if not os.access(path, os.R_OK | os.X_OK):
+            _usage(f"--data-dir {data_dir!r} cannot be read (permission denied)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id): the catalogue ID (A1..H4) of the claim a test checks")
+    _validate(config)
+    config.pluginmanager.register(RecordCollector(config), "deepclaims-records")
+    index = workers.worker_index()
+    if index is None:
+        # Controller: find the GPUs once and hand the count down to xdist workers,
+        # which must not touch CUDA before they have pinned themselves.
+        if config.getoption("--device") != "cpu" and workers.GPU_COUNT_ENV not in os.environ:
+            import torch
+
+            os.environ[workers.GPU_COUNT_ENV] = str(torch.cuda.device_count())
+        return
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    changes = workers.pin_worker(dict(os.environ), index, count,
+                                 int(os.environ.get(workers.GPU_COUNT_ENV, "0")), os.cpu_count() or 1)
+    os.environ.update(changes)
+    import torch
+
+    torch.set_num_threads(int(changes["DEEPCLAIMS_THREADS"]))
+
+
+class RecordCollector:
+    """Collects claim records from test reports; the controller writes them once at the end.
+
+    Under xdist the reports of every worker reach the controller with their
+    ``user_properties``, so one code path serves both modes.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self.records: dict[str, dict] = {}
+
+    def pytest_runtest_logreport(self, report):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == RECORD_KEY:
+                self.records[report.nodeid] = json.loads(value)
+
+    def pytest_sessionfinish(self, session):
+        if hasattr(self.config, "workerinput") or not self.records:
+            return
+        path = write_reports(_report_dir(self.config), list(self.records.values()))
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"deepclaims: {len(self.records)} claim records written to {path} "
+                                f"and {path.parent / 'report.md'}")
+
+
+def _report_dir(config) -> Path:
+    path = Path(config.getoption("--report-dir"))
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def fidelity(pytestconfig) -> str:
+    """The configuration tier of this run: smoke, ci or lab."""
+    return pytestconfig.getoption("--fidelity")
+
+
+@pytest.fixture(scope="session")
+def seed_base(pytestconfig) -> int:
+    return pytestconfig.option.seed_base
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig):
+    """The torch device claims train on; ``--device cuda`` without a GPU is a usage error."""
+    import torch
+
+    choice = pytestconfig.getoption("--device")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError("--device cuda was asked for but no CUDA device is available; "
+                                "accepted here: auto, cpu")
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(choice)
+
+
+@pytest.fixture(scope="session")
+def data_dir(pytestconfig) -> Path | None:
+    raw = pytestconfig.getoption("--data-dir")
+    return None if raw is None else Path(raw).expanduser()
+
+
+@pytest.fixture(scope="session")
+def result_cache(pytestconfig) -> ResultCache:
+    root = Path(pytestconfig.getoption("--result-cache"))
+    if not root.is_absolute():
+        root = Path(pytestconfig.rootpath) / root
+    return ResultCache(root, recompute=pytestconfig.getoption("--recompute"),
+                       worker_index=workers.worker_index() or 0)
+
+
+@pytest.fixture(scope="session")
+def claim_catalogue() -> dict[str, CatalogueEntry]:
+    """Overridden by the suite's ``claims/conftest.py`` with the real catalogue."""
+    return {}
+
+
+@pytest.fixture
+def claim(request, pytestconfig, claim_catalogue, fidelity, device):
+    """The recorder of the claim named by the test's ``@pytest.mark.claim("ID")`` marker."""
+    marker = request.node.get_closest_marker("claim")
+    if marker is None or len(marker.args) != 1:
+        raise pytest.UsageError(f"{request.node.nodeid} uses the claim fixture without "
+                                "@pytest.mark.claim('<ID>')")
+    claim_id = marker.args[0]
+    if not CLAIM_ID.match(str(claim_id)) or claim_id not in claim_catalogue:
+        known = ", ".join(sorted(claim_catalogue)) or "none (no catalogue loaded)"
+        raise pytest.UsageError(f"{request.node.nodeid}: unknown claim id {claim_id!r}; known: {known}")
+    recorder = ClaimRecorder(claim_id, claim_catalogue[claim_id], fidelity, str(device),
+                             _report_dir(pytestconfig))
+    yield recorder
+    record = recorder.record()
+    record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    request.node.user_properties.append((RECORD_KEY, json.dumps(record)))
+
+
+def seed_range(seed_base: int, count: int) -> list[int]:
+    """The seeds a claim over ``count`` seeds uses under ``--seed-base``."""
+    return list(range(seed_base, seed_base + count))

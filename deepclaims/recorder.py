@@ -1,0 +1,182 @@
+"""What one claim test records: its verdict parts, figures, tables and notes.
+
+A claim test receives a :class:`ClaimRecorder` (the ``claim`` fixture), judges one or
+more parts of the claim with :meth:`ClaimRecorder.part`, attaches figures and tables,
+then calls :meth:`ClaimRecorder.conclude`, which combines the parts into the claim's
+verdict and fails the test with a one-screen message when the verdict differs from
+what the suite expects.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from deepclaims.errors import ConfigError
+from deepclaims.stats import Estimate
+from deepclaims.verdict import CONTRADICTED, REPRODUCED, VERDICTS, Verdict, combine, decide
+
+CLAIM_ID = re.compile(r"^[A-H][0-9]+$")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A claim as the catalogue states it."""
+
+    title: str
+    source: str
+
+
+@dataclass
+class ClaimRecorder:
+    claim_id: str
+    entry: CatalogueEntry
+    fidelity: str
+    device: str
+    report_dir: Path
+    dataset: str = ""
+    seeds: list[int] = field(default_factory=list)
+    parts: list[Verdict] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    tables: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+    verdict: str | None = None
+    expected_verdict: str = REPRODUCED
+    finding: str = ""
+    started: float = field(default_factory=time.perf_counter)
+
+    def part(self, measured: str, estimate: Estimate, threshold: float, direction: str,
+             **details) -> Verdict:
+        """Judge one part of the claim: is ``measured`` ``direction`` ``threshold``?"""
+        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate,
+                    float(threshold), direction, decide(estimate, threshold, direction),
+                    details={k: _plain(val) for k, val in details.items()})
+        self.parts.append(v)
+        return v
+
+    def equals(self, measured: str, value: float, published: float, tolerance: float = 0.0,
+               **details) -> Verdict:
+        """Judge an exact quantity (a count, a shape) against a published figure.
+
+        The verdict is ``reproduced`` when |value - published| <= tolerance and
+        ``contradicted`` otherwise; the recorded interval is the point itself and the
+        threshold is the published figure.
+        """
+        estimate = Estimate(float(value), float(value), float(value), 1.0, "exact", 1)
+        gap = abs(float(value) - float(published))
+        verdict = REPRODUCED if gap <= tolerance else CONTRADICTED
+        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate,
+                    float(published), "equal", verdict,
+                    details={"published": _plain(published), "tolerance": tolerance,
+                             **{k: _plain(val) for k, val in details.items()}})
+        self.parts.append(v)
+        return v
+
+    def figure(self, fig, name: str) -> Path:
+        """Save a matplotlib figure as ``figures/<ID>_<name>.png`` under the report directory."""
+        import matplotlib.pyplot as plt
+
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+            raise ConfigError(f"figure name {name!r} must be letters, digits, '_' or '-'")
+        folder = self.report_dir / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.claim_id}_{name}.png"
+        tmp = path.with_suffix(".tmp.png")
+        fig.savefig(tmp, dpi=90, bbox_inches="tight")
+        plt.close(fig)
+        tmp.replace(path)
+        rel = str(path.relative_to(self.report_dir))
+        if rel not in self.figures:
+            self.figures.append(rel)
+        return path
+
+    def table(self, name: str, markdown: str) -> None:
+        """Attach a Markdown table (for example a model summary) to the claim's report."""
+        self.tables[name] = markdown
+
+    def note(self, key: str, value) -> None:
+        """Attach a number or a sentence the report shows beside the verdict."""
+        self.notes[key] = _plain(value)
+
+    def conclude(self, expected: str = REPRODUCED, finding: str = "") -> str:
+        """Combine the parts into the claim's verdict and fail unless it is ``expected``.
+
+        ``expected`` is ``reproduced`` for a claim the suite confirms; a source statement
+        the evidence refutes is kept as a claim whose expected verdict is ``contradicted``
+        or ``not reproduced``, with ``finding`` quoting what the evidence shows.
+        """
+        if expected not in VERDICTS:
+            raise ConfigError(f"unknown expected verdict {expected!r}; accepted: {', '.join(VERDICTS)}")
+        if not self.parts:
+            raise ConfigError(f"claim {self.claim_id} concluded without judging any part")
+        self.verdict = combine([p.verdict for p in self.parts])
+        self.expected_verdict = expected
+        self.finding = finding
+        if self.verdict != expected:
+            pytest.fail(self.failure_message(), pytrace=False)
+        return self.verdict
+
+    def failure_message(self) -> str:
+        head = (f"claim {self.claim_id} is '{self.verdict}', the suite expects '{self.expected_verdict}' "
+                f"[fidelity {self.fidelity}, {self.dataset or 'no dataset'}, {len(self.seeds)} seeds]")
+        body = "\n".join(p.message() for p in self.parts)
+        return f"{head}\n{body}"
+
+    def record(self) -> dict:
+        """The claims.json record (plain JSON types only)."""
+        primary = self.parts[0] if self.parts else None
+        return {
+            "id": self.claim_id,
+            "title": self.entry.title,
+            "source": self.entry.source,
+            "verdict": self.verdict or "error",
+            "expected_verdict": self.expected_verdict,
+            "finding": self.finding,
+            "fidelity": self.fidelity,
+            "dataset": self.dataset,
+            "device": self.device,
+            "seeds": _seed_summary(self.seeds),
+            "estimate": primary.estimate.value if primary else None,
+            "interval": list(primary.estimate.interval) if primary else None,
+            "threshold": primary.threshold if primary else None,
+            "parts": [_part_record(p) for p in self.parts],
+            "duration_s": round(time.perf_counter() - self.started, 3),
+            "figures": list(self.figures),
+            "tables": dict(self.tables),
+            "notes": dict(self.notes),
+        }
+
+
+def _part_record(p: Verdict) -> dict:
+    return {
+        "measured": p.measured,
+        "verdict": p.verdict,
+        "estimate": p.estimate.value,
+        "interval": list(p.estimate.interval),
+        "method": p.estimate.method,
+        "confidence": p.estimate.confidence,
+        "n": p.estimate.n,
+        "threshold": p.threshold,
+        "direction": p.direction,
+        "details": p.details,
+    }
+
+
+def _seed_summary(seeds: list[int]) -> dict:
+    if not seeds:
+        return {"count": 0}
+    return {"count": len(seeds), "first": int(min(seeds)), "last": int(max(seeds))}
+
+
+def _plain(value):
+    """Convert numpy scalars and arrays into JSON-friendly Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,151 @@
+"""Intervals for proportions and means, and paired differences.
+
+All intervals are two-sided at the given confidence. Where the data are degenerate
+(every value equal) the interval collapses to the point rather than becoming NaN,
+because a claim's verdict must always be decidable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _sps
+
+from deepclaims.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its two-sided interval and the method that produced it."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float
+    method: str
+    n: int
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def as_dict(self) -> dict:
+        return {
+            "value": self.value,
+            "interval": [self.low, self.high],
+            "confidence": self.confidence,
+            "method": self.method,
+            "n": self.n,
+        }
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
+    """Wilson score interval for a binomial proportion (good coverage even near 0 and 1)."""
+    _check_confidence(confidence)
+    if trials <= 0:
+        raise ConfigError(f"a proportion needs at least one trial, got trials={trials}")
+    if not 0 <= successes <= trials:
+        raise ConfigError(f"successes must lie in [0, trials={trials}], got {successes}")
+    z = _sps.norm.ppf(0.5 + confidence / 2)
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), confidence, "wilson", trials)
+
+
+def exact_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
+    """Clopper-Pearson exact interval for a binomial proportion (conservative)."""
+    _check_confidence(confidence)
+    if trials <= 0:
+        raise ConfigError(f"a proportion needs at least one trial, got trials={trials}")
+    if not 0 <= successes <= trials:
+        raise ConfigError(f"successes must lie in [0, trials={trials}], got {successes}")
+    alpha = 1 - confidence
+    low = 0.0 if successes == 0 else _sps.beta.ppf(alpha / 2, successes, trials - successes + 1)
+    high = 1.0 if successes == trials else _sps.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)
+    return Estimate(successes / trials, float(low), float(high), confidence, "clopper-pearson", trials)
+
+
+def proportion(flags, confidence: float = 0.95) -> Estimate:
+    """Wilson interval for the fraction of true values in a boolean array."""
+    flags = np.asarray(flags, dtype=bool).ravel()
+    return wilson_interval(int(flags.sum()), int(flags.size), confidence)
+
+
+def _as_sample(values) -> np.ndarray:
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size == 0:
+        raise ConfigError("a mean needs at least one value, got an empty sample")
+    if not np.all(np.isfinite(x)):
+        raise ConfigError(f"sample holds {int((~np.isfinite(x)).sum())} non-finite values; "
+                          "map divergence to a finite sentinel before taking a mean")
+    return x
+
+
+def t_interval(values, confidence: float = 0.95) -> Estimate:
+    """Student-t interval for a mean."""
+    _check_confidence(confidence)
+    x = _as_sample(values)
+    mean = float(x.mean())
+    if x.size < 2 or float(x.std()) == 0.0:
+        return Estimate(mean, mean, mean, confidence, "t", int(x.size))
+    half = _sps.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return Estimate(mean, mean - half, mean + half, confidence, "t", int(x.size))
+
+
+def bootstrap_interval(values, statistic=np.mean, confidence: float = 0.95,
+                       resamples: int = 4000, seed: int = 0) -> Estimate:
+    """Percentile bootstrap interval for any statistic of one sample.
+
+    The resampling generator is seeded so the same sample always yields the same interval.
+    """
+    _check_confidence(confidence)
+    x = _as_sample(values)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.size, size=(resamples, x.size))
+    boots = np.apply_along_axis(statistic, 1, x[idx])
+    alpha = 1 - confidence
+    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    return Estimate(float(statistic(x)), float(low), float(high), confidence, "bootstrap", int(x.size))
+
+
+def paired_difference(a, b, confidence: float = 0.95) -> Estimate:
+    """t interval for the mean of a - b where a[i] and b[i] share seed i."""
+    a = _as_sample(a)
+    b = _as_sample(b)
+    if a.shape != b.shape:
+        raise ConfigError(f"paired samples must have equal length, got {a.size} and {b.size}")
+    est = t_interval(a - b, confidence)
+    return Estimate(est.value, est.low, est.high, confidence, "paired-t", est.n)
+
+
+def paired_proportion_difference(a, b, confidence: float = 0.95) -> Estimate:
+    """Difference of two proportions measured on the same seeds (Newcombe's method 10).
+
+    a and b are boolean arrays; the estimate is mean(a) - mean(b) with an interval
+    that accounts for the pairing through the phi correlation of the two outcomes.
+    """
+    a = np.asarray(a, dtype=bool).ravel()
+    b = np.asarray(b, dtype=bool).ravel()
+    if a.shape != b.shape or a.size == 0:
+        raise ConfigError(f"paired proportions need equal, non-empty samples, got {a.size} and {b.size}")
+    n = a.size
+    wa = wilson_interval(int(a.sum()), n, confidence)
+    wb = wilson_interval(int(b.sum()), n, confidence)
+    both = int((a & b).sum()); only_a = int((a & ~b).sum())
+    only_b = int((~a & b).sum()); neither = int((~a & ~b).sum())
+    denom = np.sqrt(float((both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)))
+    phi = 0.0 if denom == 0 else (both * neither - only_a * only_b) / denom
+    phi = max(phi, 0.0)  # Newcombe truncates negative correlation at zero
+    d = wa.value - wb.value
+    dl = np.sqrt((wa.value - wa.low) ** 2 - 2 * phi * (wa.value - wa.low) * (wb.high - wb.value)
+                 + (wb.high - wb.value) ** 2)
+    du = np.sqrt((wa.high - wa.value) ** 2 - 2 * phi * (wa.high - wa.value) * (wb.value - wb.low)
+                 + (wb.value - wb.low) ** 2)
+    return Estimate(d, max(-1.0, d - dl), min(1.0, d + du), confidence, "newcombe-paired", n)
