@@ -115,7 +115,9 @@ class ClaimRecorder:
         self.verdict = combine([p.verdict for p in self.parts])
         self.expected_verdict = expected
         self.finding = finding
-        if self.verdict != expected:
+        # The smoke tier checks the plumbing on configurations too small for power:
+        # it records the verdict but does not assert it.
+        if self.verdict != expected and self.fidelity != "smoke":
             pytest.fail(self.failure_message(), pytrace=False)
         return self.verdict
 

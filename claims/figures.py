@@ -1,0 +1,59 @@
+"""Figures the labs ask for, drawn from probe results (matplotlib, no display needed)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from deepclaims.probes import HISTOGRAM_BINS  # noqa: E402
+
+
+def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1) -> None:
+    """Per-epoch 30-bin histograms stacked with an offset (TensorBoard's 'offset' view).
+
+    ``snapshots`` is [epochs+1, values]; later epochs are drawn lower and darker.
+    """
+    rows = snapshots[::every]
+    finite = rows[np.isfinite(rows)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts = np.array([np.histogram(r[np.isfinite(r)], bins=edges)[0] for r in rows], dtype=float)
+    scale = counts.max() or 1.0
+    cmap = plt.get_cmap("viridis")
+    for i, c in enumerate(counts):
+        offset = -i * 0.35
+        ax.fill_between(centres, offset, offset + c / scale, color=cmap(i / max(len(counts) - 1, 1)), alpha=0.6,
+                        linewidth=0.4)
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
+
+
+def histogram_grid(panels: dict[str, np.ndarray], suptitle: str, every: int = 1):
+    """A grid of ridge plots, one panel per (label, [epochs+1, values]) entry."""
+    n = len(panels)
+    cols = min(n, 4)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, (label, snaps) in zip(axes.flat, panels.items()):
+        ridge(ax, snaps, label, every)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def lines_with_band(ax, x, samples: np.ndarray, label: str, log: bool = False) -> None:
+    """Mean over seeds (rows of ``samples``) with a 10-90% band."""
+    mean = np.nanmean(samples, 0)
+    lo, hi = np.nanpercentile(samples, [10, 90], axis=0)
+    ax.plot(x, mean, label=label)
+    ax.fill_between(x, lo, hi, alpha=0.2)
+    if log:
+        ax.set_yscale("log")

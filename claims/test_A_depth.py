@@ -1,0 +1,360 @@
+"""Topic A: depth and residual connections (lab 000, the student's report 003).
+
+The lab trains a 32-layer tanh FFNet and a 20-block tanh ResNet of width 5 on two
+interleaved spirals and asks why one learns and the other does not; 003 then sweeps
+depth to find each architecture's maximum trainable depth.
+
+A run "learned" when its test accuracy is at least LEARNED_ACCURACY: on 500 balanced
+test points chance is 0.5 with a standard error of 0.022, so 0.6 is 4.5 standard
+errors above chance, while the lab's failing nets sit at 0.47-0.53.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+
+from claims import figures
+from claims.runs import Run, run
+from deepclaims.depth import depth_ratio, max_trainable_depth
+from deepclaims.fidelity import select
+from deepclaims.stats import paired_difference, paired_proportion_difference, proportion, t_interval
+from deepclaims.training import TrainConfig
+from models.mlp import DenseSpec, ResNetMLP
+
+LEARNED_ACCURACY = 0.6
+CONFIDENCE = 0.95
+LAB_TRAIN = TrainConfig(epochs=200, batch_size=32, lr=0.01, momentum=0.9, loss="bce")
+LAB_FFNET = DenseSpec(2, 5, 31, 1, "tanh", "glorot_uniform")   # L1 + the 30 looped layers
+LAB_RESNET = DenseSpec(2, 5, 20, 1, "tanh", "glorot_uniform")  # 20 blocks
+
+
+@dataclass(frozen=True)
+class Tier:
+    epochs: int               # training of the lab pair (A1-A4, A7)
+    seeds: int
+    sweep_epochs: int         # depth sweeps (A5, A6)
+    sweep_seeds: int
+    ffnet_depths: tuple[int, ...]   # hidden layers
+    resnet_blocks: tuple[int, ...]
+    relu_depths: tuple[int, ...]
+    tutorial_epochs: int      # A6's make_circles tutorial (500 epochs in the source)
+    bn_depth: int             # A7's deep ReLU FFNet
+
+
+TIERS = {
+    "smoke": Tier(10, 8, 5, 8, (2, 8, 32), (2, 8), (2, 8, 16), 20, 12),
+    "ci": Tier(100, 32, 50, 24, (4, 8, 16, 24, 32, 40, 48), (8, 16, 32, 64), (2, 4, 8, 12, 16, 24),
+               200, 16),
+    "lab": Tier(200, 64, 200, 32, (4, 8, 12, 16, 20, 24, 28, 32, 40, 48),
+                (8, 16, 32, 48, 64, 80, 96, 128), (2, 4, 6, 8, 10, 12, 16, 24), 500, 16),
+}
+
+
+@pytest.fixture(scope="module")
+def tier(fidelity) -> Tier:
+    return select(TIERS, fidelity)
+
+
+def lab_run(spec: DenseSpec, model: str, tier: Tier, device, probe: bool = False) -> Run:
+    return Run("spirals", model, spec, replace(LAB_TRAIN, epochs=tier.epochs), tier.seeds,
+               epoch_probe=probe, device=str(device))
+
+
+@pytest.fixture(scope="module")
+def lab_pair(result_cache, tier, seed_base, device):
+    """The lab's FFNet and ResNet trained with per-epoch probes, once for A1-A4."""
+    return {
+        "ffnet": run(result_cache, "A_ffnet", lab_run(LAB_FFNET, "ffnet", tier, device, True), seed_base),
+        "resnet": run(result_cache, "A_resnet", lab_run(LAB_RESNET, "resnet", tier, device, True), seed_base),
+    }
+
+
+def learned(result) -> np.ndarray:
+    return result["test_acc"] >= LEARNED_ACCURACY
+
+
+# ---------------------------------------------------------------- A1, A2
+
+def judge_A1(claim, ffnet) -> None:
+    claim.part("FFNet-32 mean test accuracy", t_interval(ffnet["test_acc"], CONFIDENCE),
+               LEARNED_ACCURACY, "below", lab_result="test 0.484")
+
+
+@pytest.mark.claim("A1")
+def test_A1_deep_ffnet_does_not_learn(claim, lab_pair, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    judge_A1(claim, lab_pair["ffnet"])
+    claim.note("fraction of FFNet runs that learned (test acc >= 0.6)", proportion(learned(lab_pair["ffnet"])).value)
+    claim.conclude()
+
+
+def judge_A2(claim, resnet, ffnet) -> None:
+    claim.part("ResNet-20 mean test accuracy", t_interval(resnet["test_acc"], CONFIDENCE),
+               LEARNED_ACCURACY, "above", lab_result="test 0.962")
+    claim.part("paired test accuracy ResNet - FFNet (same seeds)",
+               paired_difference(resnet["test_acc"], ffnet["test_acc"], CONFIDENCE), 0.0, "above")
+
+
+@pytest.mark.claim("A2")
+def test_A2_resnet_learns_same_task(claim, lab_pair, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    judge_A2(claim, lab_pair["resnet"], lab_pair["ffnet"])
+    fig, ax = figures.plt.subplots(figsize=(5, 3))
+    x = np.arange(1, lab_pair["ffnet"]["epoch_loss"].shape[1] + 1)
+    figures.lines_with_band(ax, x, lab_pair["ffnet"]["epoch_loss"], "FFNet (31 hidden)")
+    figures.lines_with_band(ax, x, lab_pair["resnet"]["epoch_loss"], "ResNet (20 blocks)")
+    ax.set_xlabel("epoch"); ax.set_ylabel("training loss"); ax.legend(fontsize=7)
+    claim.figure(fig, "training_loss")
+    claim.conclude()
+
+
+# ---------------------------------------------------------------- A3, A4
+
+def log_bottom_top(values: np.ndarray, sizes: tuple[int, int]) -> np.ndarray:
+    """Per seed: log10 of bottom-layer over top-hidden-layer RMS, averaged over epochs.
+
+    ``values`` is [S, epochs+1, layers] of norms; dividing by sqrt(size) turns a norm into
+    an RMS so layers of different shapes compare.
+    """
+    bottom = values[:, :, 0] / np.sqrt(sizes[0])
+    top = values[:, :, -2] / np.sqrt(sizes[1])
+    return np.log10(np.maximum(bottom, 1e-30) / np.maximum(top, 1e-30)).mean(1)
+
+
+def _sizes(result) -> tuple[int, int]:
+    keys = sorted((int(k.split("_")[1]) for k in result if k.startswith("grads_")))
+    return result[f"grads_{keys[0]}"].shape[2], result[f"grads_{keys[-1]}"].shape[2]
+
+
+def judge_A3(claim, ffnet, resnet) -> None:
+    claim.part("FFNet: log10 RMS gradient, first / last hidden layer",
+               t_interval(log_bottom_top(ffnet["grad_norm"], _sizes(ffnet)), CONFIDENCE), -2.0, "below",
+               meaning="orders of magnitude smaller means below -2")
+    claim.part("ResNet: log10 RMS gradient, first / last hidden layer",
+               t_interval(log_bottom_top(resnet["grad_norm"], _sizes(resnet)), CONFIDENCE), -1.0, "above",
+               meaning="not orders of magnitude smaller means above -1")
+
+
+def _layer_gradient_figure(pair):
+    fig, ax = figures.plt.subplots(figsize=(5, 3))
+    for name, res in pair.items():
+        g = res["grad_norm"].mean(1)  # [S, layers], averaged over epochs
+        figures.lines_with_band(ax, np.arange(1, g.shape[1] + 1), g, name, log=True)
+    ax.set_xlabel("dense layer (1 = bottom)"); ax.set_ylabel("full-batch gradient norm"); ax.legend(fontsize=7)
+    return fig
+
+
+@pytest.mark.claim("A3")
+def test_A3_gradients_vanish_in_ffnet_not_resnet(claim, lab_pair, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    judge_A3(claim, lab_pair["ffnet"], lab_pair["resnet"])
+    claim.figure(_layer_gradient_figure(lab_pair), "gradient_norm_per_layer")
+    claim.conclude()
+
+
+def judge_A4(claim, ffnet, resnet) -> None:
+    def moved(res):
+        change = res["weight_change"][:, -1, :]  # relative change at the end of training
+        return np.log10(np.maximum(change[:, 0], 1e-30) / np.maximum(change[:, -2], 1e-30))
+    claim.part("FFNet: log10 relative weight change, first / last hidden layer",
+               t_interval(moved(ffnet), CONFIDENCE), -1.0, "below",
+               meaning="barely moves means at least ten times less than the top layer")
+    claim.part("ResNet: log10 relative weight change, first / last hidden layer",
+               t_interval(moved(resnet), CONFIDENCE), -1.0, "above")
+
+
+@pytest.mark.claim("A4")
+def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    judge_A4(claim, lab_pair["ffnet"], lab_pair["resnet"])
+    every = max(1, tier.epochs // 20)
+    for name, res in lab_pair.items():
+        keys = sorted(int(k.split("_")[1]) for k in res if k.startswith("weights_"))
+        panels = {}
+        for key, where in zip(keys, ("bottom (first hidden)", "top (last hidden)")):
+            panels[f"{where} weights"] = res[f"weights_{key}"][0]
+            panels[f"{where} gradients"] = res[f"grads_{key}"][0]
+        claim.figure(figures.histogram_grid(panels, f"{name}: per-epoch 30-bin histograms, seed {seed_base}", every),
+                     f"{name}_histograms")
+    claim.conclude()
+
+
+# ---------------------------------------------------------------- A5, A6
+
+def sweep(result_cache, base: Run, depths, experiment: str, seed_base: int) -> np.ndarray:
+    """[depths, seeds] booleans: did each run at each depth learn?"""
+    return np.stack([learned(run(result_cache, experiment, base.at_depth(d), seed_base)) for d in depths])
+
+
+def sweep_run(spec: DenseSpec, model: str, tier: Tier, device, dataset: str = "spirals") -> Run:
+    return Run(dataset, model, spec, replace(LAB_TRAIN, epochs=tier.sweep_epochs), tier.sweep_seeds,
+               device=str(device))
+
+
+def ffnet_weight_layers(hidden: int) -> int:
+    return hidden + 1
+
+
+def resnet_weight_layers(blocks: int) -> int:
+    return 2 * blocks + 4
+
+
+@pytest.fixture(scope="module")
+def tanh_sweeps(result_cache, tier, seed_base, device):
+    ff = sweep(result_cache, sweep_run(LAB_FFNET, "ffnet", tier, device), tier.ffnet_depths, "A_sweep", seed_base)
+    res = sweep(result_cache, sweep_run(LAB_RESNET, "resnet", tier, device), tier.resnet_blocks, "A_sweep",
+                seed_base)
+    return {"ffnet": ([ffnet_weight_layers(d) for d in tier.ffnet_depths], ff),
+            "resnet": ([resnet_weight_layers(b) for b in tier.resnet_blocks], res)}
+
+
+def judge_A5(claim, ffnet_sweep, resnet_sweep, n: int):
+    ff = max_trainable_depth(*ffnet_sweep, CONFIDENCE)
+    res = max_trainable_depth(*resnet_sweep, CONFIDENCE)
+    claim.part("max trainable depth ResNet / FFNet (weight layers)", depth_ratio(res, ff, n, CONFIDENCE),
+               2.0, "above", ffnet_bracket=[ff.low, ff.high], resnet_bracket=[res.low, res.high],
+               meaning="far deeper means at least twice as deep")
+    return ff, res
+
+
+def _trainable_figure(curves: dict):
+    fig, ax = figures.plt.subplots(figsize=(5, 3))
+    for label, (depths, flags) in curves.items():
+        ests = [proportion(row) for row in flags]
+        ax.errorbar(depths, [e.value for e in ests],
+                    yerr=[[e.value - e.low for e in ests], [e.high - e.value for e in ests]],
+                    marker="o", capsize=2, label=label)
+    ax.axhline(0.5, color="grey", lw=0.5)
+    ax.set_xscale("log"); ax.set_xlabel("weight layers"); ax.set_ylabel("fraction trainable (95% Wilson)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+@pytest.mark.claim("A5")
+def test_A5_resnet_trains_far_deeper(claim, tanh_sweeps, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.sweep_seeds))
+    ff, res = judge_A5(claim, tanh_sweeps["ffnet"], tanh_sweeps["resnet"], tier.sweep_seeds)
+    claim.note("trainable", f"test accuracy >= {LEARNED_ACCURACY} after {tier.sweep_epochs} epochs; a depth is "
+                            "trainable when the Wilson interval of the trainable fraction lies above 1/2")
+    claim.note("FFNet max trainable depth (weight layers)", f"{ff.estimate:.1f} in [{ff.low}, {ff.high}]")
+    claim.note("ResNet max trainable depth (weight layers)", f"{res.estimate:.1f} in [{res.low}, {res.high}]")
+    claim.note("003 reports", "tanh FFNet about 20 hidden layers (21 weight layers), ResNet about 74 blocks "
+                              "(152 weight layers)")
+    claim.figure(_trainable_figure({"FFNet tanh": tanh_sweeps["ffnet"], "ResNet tanh": tanh_sweeps["resnet"]}),
+                 "trainable_fraction_vs_depth")
+    claim.conclude()
+
+
+TUTORIAL_TANH = DenseSpec(2, 5, 5, 1, "tanh", "uniform", init_scale=1.0)  # RandomUniform(0, 1)
+TUTORIAL_RELU = DenseSpec(2, 5, 5, 1, "relu", "he_uniform")
+
+
+@pytest.fixture(scope="module")
+def relu_evidence(result_cache, tier, seed_base, device, tanh_sweeps):
+    relu = replace(LAB_FFNET, activation="relu")
+    glorot = sweep(result_cache, sweep_run(relu, "ffnet", tier, device), tier.relu_depths, "A_sweep", seed_base)
+    he = sweep(result_cache, sweep_run(replace(relu, init="he_uniform"), "ffnet", tier, device), tier.relu_depths,
+               "A_sweep", seed_base)
+    tutorial = lambda spec: run(result_cache, "A_tutorial", Run(
+        "circles", "ffnet", spec, replace(LAB_TRAIN, epochs=tier.tutorial_epochs), tier.sweep_seeds,
+        data_seed=1, device=str(device)), seed_base)
+    depths = [ffnet_weight_layers(d) for d in tier.relu_depths]
+    return {"tanh": tanh_sweeps["ffnet"], "relu_glorot": (depths, glorot), "relu_he": (depths, he),
+            "tutorial_tanh": tutorial(TUTORIAL_TANH), "tutorial_relu": tutorial(TUTORIAL_RELU)}
+
+
+def judge_A6(claim, ev, n: int) -> None:
+    tanh = max_trainable_depth(*ev["tanh"], CONFIDENCE)
+    for key, label in (("relu_glorot", "Glorot-uniform (the lab's)"), ("relu_he", "He-uniform")):
+        relu = max_trainable_depth(*ev[key], CONFIDENCE)
+        claim.part(f"003: max depth tanh / ReLU, ReLU with {label} init", depth_ratio(tanh, relu, n, CONFIDENCE),
+                   1.0, "above", tanh_bracket=[tanh.low, tanh.high], relu_bracket=[relu.low, relu.high])
+    claim.part("tutorial: fraction of tanh + RandomUniform(0,1) runs that learn (make_circles)",
+               proportion(learned(ev["tutorial_tanh"]), CONFIDENCE), 0.5, "below", source_result="0.530 / 0.468")
+    claim.part("tutorial: fraction of ReLU + He-uniform runs that learn (make_circles)",
+               proportion(learned(ev["tutorial_relu"]), CONFIDENCE), 0.5, "above", source_result="0.836 / 0.840")
+
+
+@pytest.mark.claim("A6")
+def test_A6_activation_and_depth(claim, relu_evidence, tier, seed_base):
+    claim.dataset = "two spirals and make_circles (embedded)"
+    claim.seeds = list(range(seed_base, seed_base + tier.sweep_seeds))
+    judge_A6(claim, relu_evidence, tier.sweep_seeds)
+    claim.figure(_trainable_figure({"FFNet tanh, Glorot": relu_evidence["tanh"],
+                                    "FFNet ReLU, Glorot": relu_evidence["relu_glorot"],
+                                    "FFNet ReLU, He": relu_evidence["relu_he"]}), "trainable_fraction_by_activation")
+    claim.conclude(expected=A6_EXPECTED, finding=A6_FINDING)
+
+
+A6_EXPECTED = "reproduced"
+A6_FINDING = ""
+
+
+# ---------------------------------------------------------------- A7, A8
+
+@pytest.fixture(scope="module")
+def bn_pair(result_cache, tier, seed_base, device):
+    deep_relu = replace(LAB_FFNET, activation="relu", depth=tier.bn_depth)
+    plain = lab_run(deep_relu, "ffnet", tier, device)
+    with_bn = lab_run(replace(deep_relu, batch_norm=True), "ffnet", tier, device)
+    return {"plain": run(result_cache, "A_bn", plain, seed_base), "bn": run(result_cache, "A_bn", with_bn, seed_base)}
+
+
+def dead_fraction(result) -> np.ndarray:
+    """Per seed: fraction of hidden units dead (zero on every test input) after training."""
+    return result["act_dead_fraction"].mean(1)
+
+
+def judge_A7(claim, plain, bn) -> None:
+    claim.part("dead-unit fraction, plain - BN (same seeds)",
+               paired_difference(dead_fraction(plain), dead_fraction(bn), CONFIDENCE), 0.0, "above")
+    claim.part("fraction that learned, BN - plain (same seeds)",
+               paired_proportion_difference(learned(bn), learned(plain), CONFIDENCE), 0.0, "above")
+
+
+@pytest.mark.claim("A7")
+def test_A7_batch_norm_prevents_dying_relu(claim, bn_pair, tier, seed_base):
+    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    judge_A7(claim, bn_pair["plain"], bn_pair["bn"])
+    claim.note("network", f"FFNet, {tier.bn_depth} hidden ReLU layers of width 5, Glorot-uniform; BN after each "
+                          "hidden dense layer, before the activation")
+    claim.note("mean dead fraction plain / BN",
+               f"{dead_fraction(bn_pair['plain']).mean():.3f} / {dead_fraction(bn_pair['bn']).mean():.3f}")
+    claim.conclude()
+
+
+def resnet_summary(spec: DenseSpec) -> tuple[list[tuple[str, str, int]], int]:
+    """(layer name, output shape, parameters) rows from the instantiated ResNet, and the total."""
+    model = ResNetMLP(1, spec)
+    rows = []
+    for name, layer in model.dense_layers():
+        params = layer.weight[0].numel() + (layer.bias[0].numel() if layer.bias is not None else 0)
+        rows.append((name, f"(batch, {layer.out_features})", params))
+    return rows, sum(r[2] for r in rows)
+
+
+def keras_resnet_params(spec: DenseSpec) -> int:
+    """The notebook's ResNet parameter count by hand: Dense(in->w), Dense(w->w),
+    2 per block, Dense(w->w), Dense(w->out); each Dense has (in + 1) * out parameters."""
+    w = spec.width
+    dense = lambda a, b: (a + 1) * b
+    return dense(spec.in_features, w) + dense(w, w) * (1 + 2 * spec.depth + 1) + dense(w, spec.out_features)
+
+
+def judge_A8(claim, rows, total, spec) -> None:
+    claim.equals("ResNet parameters (module) vs the notebook's layer arithmetic", total, keras_resnet_params(spec))
+    claim.equals("ResNet dense layers (module) vs 2 + 2 x blocks + 2", len(rows), 2 * spec.depth + 4)
+
+
+@pytest.mark.claim("A8")
+def test_A8_resnet_summary(claim):
+    claim.dataset = "none (model structure)"
+    rows, total = resnet_summary(LAB_RESNET)
+    judge_A8(claim, rows, total, LAB_RESNET)
+    table = ["| layer | output shape | parameters |", "|---|---|---|"]
+    table += [f"| {n} | {s} | {p} |" for n, s, p in rows]
+    table.append(f"| **total** | | **{total}** |")
+    claim.table("ResNet summary (20 blocks, width 5, tanh)", "\n".join(table))
+    claim.conclude()

@@ -1,0 +1,85 @@
+"""Maximum trainable depth from a depth sweep over seeds.
+
+At each swept depth a seed is "trainable" when its run learned (the claim decides what
+that means, e.g. test accuracy clearly above chance). The fraction trainable gets a
+Wilson interval. The maximum trainable depth is bracketed by
+
+- ``low``: the deepest swept depth up to which every depth is confidently trainable
+  (Wilson lower bound of the fraction above one half), and
+- ``high``: the first swept depth that is confidently untrainable (Wilson upper bound
+  below one half), or infinity when no swept depth is (the sweep is censored);
+
+the point estimate interpolates where the observed fraction crosses one half.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from deepclaims.errors import ConfigError
+from deepclaims.stats import Estimate, proportion
+
+
+@dataclass(frozen=True)
+class DepthLimit:
+    depths: tuple[int, ...]
+    fractions: tuple[float, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    estimate: float
+    low: float
+    high: float
+
+    def as_estimate(self, n: int, confidence: float) -> Estimate:
+        return Estimate(self.estimate, self.low, self.high, confidence, "wilson-bracket", n)
+
+
+def max_trainable_depth(depths, trainable, confidence: float = 0.95) -> DepthLimit:
+    """``trainable`` is a boolean array [len(depths), seeds]; depths must increase."""
+    depths = [int(d) for d in depths]
+    flags = np.asarray(trainable, dtype=bool)
+    if flags.ndim != 2 or flags.shape[0] != len(depths) or len(depths) == 0:
+        raise ConfigError(f"trainable must be [depths={len(depths)}, seeds], got shape {flags.shape}")
+    if any(b <= a for a, b in zip(depths, depths[1:])):
+        raise ConfigError(f"depths must strictly increase, got {depths}")
+    ests = [proportion(row, confidence) for row in flags]
+    fractions = [e.value for e in ests]
+    low = 0.0
+    for d, e in zip(depths, ests):
+        if e.low > 0.5:
+            low = float(d)
+        else:
+            break
+    high = math.inf
+    for d, e in zip(depths, ests):
+        if e.high < 0.5 and d > low:
+            high = float(d)
+            break
+    # Point estimate: the first crossing of one half, linearly interpolated.
+    estimate = math.inf
+    if fractions[0] < 0.5:
+        estimate = float(depths[0])
+    for (d0, f0), (d1, f1) in zip(zip(depths, fractions), zip(depths[1:], fractions[1:])):
+        if f0 >= 0.5 > f1:
+            estimate = d0 + (f0 - 0.5) / (f0 - f1) * (d1 - d0)
+            break
+    if not math.isfinite(estimate):  # never crossed: censored at the deepest swept depth
+        estimate = float(depths[-1])
+    estimate = min(max(estimate, low), high)
+    return DepthLimit(tuple(depths), tuple(float(f) for f in fractions), tuple(float(e.low) for e in ests),
+                      tuple(float(e.high) for e in ests), float(estimate), low, high)
+
+
+def depth_ratio(deeper: DepthLimit, shallower: DepthLimit, n: int, confidence: float) -> Estimate:
+    """How many times deeper one architecture trains than another, with a bracket.
+
+    The bracket's ends combine the two brackets pessimistically and optimistically:
+    [deeper.low / shallower.high, deeper.high / shallower.low].
+    """
+    lo = deeper.low / shallower.high if shallower.high > 0 else math.inf
+    hi = deeper.high / shallower.low if shallower.low > 0 else math.inf
+    est = deeper.estimate / shallower.estimate if shallower.estimate > 0 else math.inf
+    est = min(max(est, lo), hi)
+    return Estimate(float(est), float(lo), float(hi), confidence, "depth-bracket ratio", n)
