@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from deepclaims.errors import ConfigError
-from deepclaims.training import per_seed_loss
+from deepclaims.training import per_seed_loss, per_seed_view
 
 HISTOGRAM_BINS = 30  # the MATLAB example and the lab bin gradients into 30 bins
 
@@ -40,9 +40,8 @@ def full_batch_gradients(model, x: torch.Tensor, y: torch.Tensor, loss: str) -> 
     saved_buffers = {k: v.clone() for k, v in model.named_buffers()}
     for p in model.parameters():
         p.grad = None
-    s = model.n_seeds
-    logits = model(x.unsqueeze(0).expand(s, *x.shape))
-    per_seed_loss(logits, y.unsqueeze(0).expand(s, *y.shape), loss).sum().backward()
+    xs, ys = per_seed_view(x, y, model.n_seeds)
+    per_seed_loss(model(xs), ys, loss).sum().backward()
     grads = [w.grad.detach().clone() for w in dense_weights(model)]
     for p, g in zip(model.parameters(), saved_grads):
         p.grad = g
@@ -106,7 +105,7 @@ class StepGradientProbe:
         return {"step_mean_abs_grad": np.stack(self.rows, 1), "step_loss": np.stack(self.losses, 1)}
 
 
-def activation_stats(model, x: torch.Tensor) -> dict[str, np.ndarray]:
+def activation_stats(model, x: torch.Tensor) -> dict[str, np.ndarray]:  # x: [N, d] or [S, N, d]
     """Per-seed, per-hidden-layer activation statistics on inputs x (eval mode):
 
     ``mean``, ``std``, ``second_moment`` [S, L]; ``dead_fraction`` [S, L], the fraction of a
@@ -115,7 +114,8 @@ def activation_stats(model, x: torch.Tensor) -> dict[str, np.ndarray]:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        _, acts = model.forward_with_activations(x.unsqueeze(0).expand(model.n_seeds, *x.shape))
+        xs = x if x.dim() == 3 else x.unsqueeze(0).expand(model.n_seeds, *x.shape)
+        _, acts = model.forward_with_activations(xs)
     model.train(was_training)
     stack = lambda f: torch.stack([f(a) for a in acts], 1).cpu().numpy()
     return {

@@ -51,7 +51,8 @@ class TrainConfig:
 
 @dataclass
 class Split:
-    """Training and test tensors shared by every seed (x: [N, d]; y: [N])."""
+    """Training and test tensors: shared by every seed (x [N, d], y [N]) or one set per
+    seed (x [S, N, d], y [S, N]) when each training draws its own data."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -103,15 +104,24 @@ def clip_per_seed(model: torch.nn.Module, max_norm: float) -> torch.Tensor:
     return norms
 
 
+def per_seed_view(x: torch.Tensor, y: torch.Tensor, n_seeds: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shared data broadcast to [S, N, ...] without copying; per-seed data as it is."""
+    if y.dim() == 2:
+        if y.shape[0] != n_seeds:
+            raise ConfigError(f"per-seed data holds {y.shape[0]} sets for {n_seeds} seeds")
+        return x, y
+    return x.unsqueeze(0).expand(n_seeds, *x.shape), y.unsqueeze(0).expand(n_seeds, *y.shape)
+
+
 def evaluate(model, x: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-seed loss and accuracy on a shared set, in eval mode (BN uses running statistics)."""
+    """Per-seed loss and accuracy, in eval mode (BN uses running statistics)."""
     was_training = model.training
     model.eval()
+    xs, ys = per_seed_view(x, y, model.n_seeds)
     with torch.no_grad():
-        logits = model(x.unsqueeze(0).expand(model.n_seeds, *x.shape))
-        losses = per_seed_loss(logits, y.unsqueeze(0).expand(model.n_seeds, *y.shape), loss)
-        accs = per_seed_accuracy(logits, y.unsqueeze(0).expand(model.n_seeds, *y.shape), loss) \
-            if loss != "mse" else torch.full_like(losses, float("nan"))
+        logits = model(xs)
+        losses = per_seed_loss(logits, ys, loss)
+        accs = per_seed_accuracy(logits, ys, loss) if loss != "mse" else torch.full_like(losses, float("nan"))
     model.train(was_training)
     return losses.cpu().numpy(), accs.cpu().numpy()
 
@@ -132,7 +142,9 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
         raise ConfigError(f"{len(seeds)} seeds for a model of {model.n_seeds} seeds")
     device = next(model.parameters()).device
     order_gens = seeding.generators(seeds, "order")
-    n = data.x_train.shape[0]
+    per_seed_data = data.y_train.dim() == 2
+    n = data.y_train.shape[-1]
+    rows = torch.arange(model.n_seeds, device=device).unsqueeze(1)
     optimizer = make_optimizer(model.parameters(), config)
     history = np.zeros((model.n_seeds, config.epochs), dtype=np.float64)
     grad_norms = []
@@ -146,7 +158,11 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
         batches = 0
         for start in range(0, n, config.batch_size):
             idx = perms[:, start:start + config.batch_size]
-            losses = per_seed_loss(model(data.x_train[idx]), data.y_train[idx], config.loss)
+            if per_seed_data:
+                xb, yb = data.x_train[rows, idx], data.y_train[rows, idx]
+            else:
+                xb, yb = data.x_train[idx], data.y_train[idx]
+            losses = per_seed_loss(model(xb), yb, config.loss)
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             if config.clip_norm is not None:
