@@ -248,8 +248,13 @@ def output_shape(layers: Sequence[Layer], input_shape: tuple[int, ...],
 
 def _row(formulas: Formulas, name, kind, label, shape, weights, biases, multiplies, weight_expr) -> LayerRow:
     stored = math.prod(shape) if kind in formulas.stored else 0
-    return LayerRow(name, kind, label, shape, stored, weights, biases, multiplies,
-                    f"{_shape_expression(shape)} = {stored:,}" if stored else "0",
+    if not stored:
+        activation_expr = "0"
+    elif len(shape) == 3:
+        activation_expr = f"{_shape_expression(shape)} = {stored:,}"
+    else:
+        activation_expr = f"{stored:,}"
+    return LayerRow(name, kind, label, shape, stored, weights, biases, multiplies, activation_expr,
                     f"{weight_expr} = {weights:,}" if weights else "0")
 
 
@@ -428,6 +433,15 @@ def check_stated_total(terms: Mapping[str, tuple[int, ...]], stated: float, prec
     return Agreement("stated total vs sum of its listed terms",
                      {"stated": float(stated), "sum of listed terms": float(total)},
                      tolerance=precision / 2)
+
+
+def repeated_terms_matching(terms: Mapping[str, tuple[int, ...]], stated: float,
+                            precision: float) -> list[str]:
+    """Which listed term, counted twice, makes the sum match a stated total that the
+    listed terms alone do not (a diagnosis of an arithmetic slip, not a proof of one)."""
+    total = sum(math.prod(t) for t in terms.values())
+    return [label for label, term in terms.items()
+            if abs(total + math.prod(term) - stated) <= precision / 2]
 
 
 def check_receptive_fields(measured: Mapping[tuple[int, int], int],

@@ -9,8 +9,9 @@ closed forms:
   fully connected layer record what the layer actually outputs;
 - multiplies: the hooks multiply each layer's measured output size by the number of
   weights one output value uses (read from the module's own attributes), and PyTorch's
-  own :class:`torch.utils.flop_counter.FlopCounterMode` counts them a second way
-  (it reports FLOPs = 2 x multiply-accumulates for convolutions and matrix products);
+  own :class:`torch.utils.flop_counter.FlopCounterMode`, watching the same forward
+  pass, counts them a second way (it reports FLOPs = 2 x multiply-accumulates for
+  convolutions and matrix products);
 - receptive fields: which input pixels get a nonzero gradient from one output pixel.
 
 :func:`check_network` puts the closed forms, the module counts and any published
@@ -30,7 +31,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from models.arithmetic import (STANDARD, AdaptiveAvgPool, Agreement, Conv, Flatten, Formulas, Layer,
                                LayerRow, Linear, MaxPool, Parallel, Pointwise, analyse, mismatches,
-                               totals)
+                               output_shape, totals)
 
 # AlexNet's local response normalisation constants (Krizhevsky et al. 2012, Sec. 3.3).
 LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_K = 5, 1e-4, 0.75, 2.0
@@ -119,14 +120,26 @@ class TracedLayer:
     multiplies: int
 
 
+@dataclass(frozen=True)
+class Trace:
+    """One forward pass of an instantiated module: its counted layers (input first), the
+    shape it output, and PyTorch's FLOP counter's multiplies for the same pass."""
+
+    layers: list[TracedLayer]
+    output_shape: tuple[int, ...]
+    flop_counter_multiplies: int
+
+
 def trace(model: nn.Module, input_shape: tuple[int, ...], device: str | torch.device = "cpu",
-          batch: int = 1) -> list[TracedLayer]:
+          batch: int = 1) -> Trace:
     """Run one forward pass and record, per counted layer, its output and its cost.
 
     The first record is the input itself (it is held in memory too, and the lab's VGG
     table counts it). Multiplies per output value are the weights one output value
     uses: ``(in_channels / groups) * kh * kw`` for a convolution, ``in_features`` for a
-    linear layer.
+    linear layer. The same pass runs under :class:`FlopCounterMode`, which reports 2
+    FLOPs per multiply-accumulate of convolutions and matrix products and nothing for
+    pooling, ReLU or LRN; its total halved is the second count of multiplies.
     """
     records: list[TracedLayer] = [TracedLayer("input", "input", tuple(input_shape),
                                               math.prod(input_shape), 0, 0, 0)]
@@ -151,27 +164,17 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], device: str | torch.de
 
     handles = [m.register_forward_hook(recorder(name, _kind(m)))
                for name, m in model.named_modules() if _kind(m) is not None]
+    counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad():
-            model(_example_input(model, input_shape, device, batch))
+        with torch.no_grad(), counter:
+            output = model(_example_input(model, input_shape, device, batch))
     finally:
         for handle in handles:
             handle.remove()
-    return records
-
-
-def flop_counter_multiplies(model: nn.Module, input_shape: tuple[int, ...],
-                            device: str | torch.device = "cpu", batch: int = 1) -> int:
-    """Multiplies per image by PyTorch's own FLOP counter (which reports 2 FLOPs per
-    multiply-accumulate of convolutions and matrix products, and nothing for pooling,
-    ReLU or LRN)."""
-    counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
-        model(_example_input(model, input_shape, device, batch))
     flops = counter.get_total_flops()
     if flops % (2 * batch):
         raise ArithmeticError(f"FLOP counter total {flops} is not 2 x batch x an integer")
-    return flops // (2 * batch)
+    return Trace(records, tuple(output.shape[1:]), flops // (2 * batch))
 
 
 def _example_input(model: nn.Module, input_shape, device, batch) -> torch.Tensor:
@@ -198,7 +201,9 @@ QUANTITIES = ("params", "weights", "biases", "activations", "multiplies")
 
 @dataclass
 class NetworkCheck:
-    """Closed forms, module counts and published figures for one network."""
+    """Closed forms, module counts and published figures for one network: ``totals`` has
+    one agreement per quantity of :data:`QUANTITIES` plus ``output_shape``; ``layers``
+    compares every counted layer, formula against module."""
 
     name: str
     input_shape: tuple[int, ...]
@@ -240,7 +245,8 @@ def check_network(name: str, layers: Sequence[Layer], input_shape: tuple[int, ..
         raise ValueError(f"unknown published quantities {sorted(unknown)}; accepted: {QUANTITIES}")
     formula_rows = analyse(layers, input_shape, formulas)
     model = instantiate(layers, device)
-    module_rows = trace(model, input_shape, device)
+    traced = trace(model, input_shape, device)
+    module_rows = traced.layers
     numel = parameter_numel(model)
 
     by_formula = totals(formula_rows)
@@ -251,12 +257,14 @@ def check_network(name: str, layers: Sequence[Layer], input_shape: tuple[int, ..
         "activations": sum(r.activations for r in module_rows),
         "multiplies": sum(r.multiplies for r in module_rows),
     }
-    flop_counter = flop_counter_multiplies(model, input_shape, device)
-    agreements: dict[str, Agreement] = {}
+    agreements: dict[str, Agreement] = {
+        "output_shape": Agreement(f"{name} output shape",
+                                  {"formula": output_shape(layers, input_shape, formulas),
+                                   "module": traced.output_shape})}
     for quantity in QUANTITIES:
         values = {"formula": getattr(by_formula, quantity), "module": module_totals[quantity]}
         if quantity == "multiplies":
-            values["FLOP counter"] = flop_counter
+            values["FLOP counter"] = traced.flop_counter_multiplies
         if quantity in published:
             values["published"] = published[quantity]
         agreements[quantity] = Agreement(f"{name} {quantity}", values, tolerances.get(quantity, 0))

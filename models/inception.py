@@ -25,10 +25,11 @@ Two worked examples use these modules:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from torch import nn
 
-from models.arithmetic import Conv, Layer, MaxPool, Parallel, Pointwise
+from models.arithmetic import Conv, Layer, MaxPool, Parallel, Pointwise, analyse, totals
 from models.counting import instantiate
 
 
@@ -110,3 +111,12 @@ def inception_layers(config: InceptionConfig, name: str = "inception") -> list[L
 def build_inception(config: InceptionConfig, device: str = "cpu") -> nn.Sequential:
     """The torch module of one inception module, built from the same table."""
     return instantiate(inception_layers(config), device)
+
+
+def reduction_multiplies(naive: InceptionConfig, input_shape: tuple[int, int, int],
+                         widths: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int, int], int]:
+    """Multiplies of the reduction module for each bottleneck-width triple (before 3x3,
+    before 5x5, after pooling), the naive module's filters kept; closed forms only.
+    Used to look for a consistent reading of a published total."""
+    return {triple: totals(analyse(inception_layers(naive.reduced(*triple)), input_shape)).multiplies
+            for triple in widths}
