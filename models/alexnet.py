@@ -26,7 +26,7 @@ Published totals with biases, named by source:
 - grouped 60,965,224: the count of the paper's grouped architecture (Caffe's
   ``bvlc_alexnet`` definition, ``group: 2`` on conv2, conv4, conv5); the paper itself
   says "60 million parameters" (Sec. 1 and 4);
-- single tower 62,378,344: the figure ungrouped re-implementations print;
+- single tower 62,378,344: the same layers without grouping (the catalogue's figure);
 - torchvision 61,100,840: ``AlexNet_Weights.IMAGENET1K_V1.meta["num_params"]``;
 
 all three as the catalogue (CLAIMS.md, H1) states them.
