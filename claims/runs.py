@@ -29,6 +29,7 @@ class Run:
     train: TrainConfig
     seeds: int
     epoch_probe: bool = False
+    probe_every_layer: bool = False  # keep raw values of every layer, not only bottom and top
     step_probe: bool = False
     data_seed: int = 0
     device: str = "cpu"
@@ -41,8 +42,9 @@ def _compute(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
     device = torch.device(run.device)
     data = embedded(run.dataset, data_seed=run.data_seed).to(device)
     model = build(run.model, len(seeds), run.spec, seeding.generators(seeds, "init")).to(device)
-    epoch_probe = EpochProbe(data.x_train, data.y_train, run.train.loss,
-                             keep=(0, len(model.dense_layers()) - 2)) if run.epoch_probe else None
+    layers = len(model.dense_layers())
+    keep = tuple(range(layers)) if run.probe_every_layer else (0, layers - 2)
+    epoch_probe = EpochProbe(data.x_train, data.y_train, run.train.loss, keep) if run.epoch_probe else None
     step_probe = StepGradientProbe() if run.step_probe else None
     result = train(model, data, run.train, seeds, on_step=step_probe, on_epoch_end=epoch_probe)
     stats = activation_stats(model, data.x_test)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -86,6 +87,38 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(int(changes["DEEPCLAIMS_THREADS"]))
+
+
+CLAIM_SELECTOR = re.compile(r"^[A-Z][0-9]*$")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """``-k C`` or ``-k C5``: select by catalogue ID, case-sensitively.
+
+    pytest's own ``-k`` matches names case-insensitively, so ``-k C`` would select every
+    test under ``claims/`` (the folder's name holds a 'c'). A bare topic letter or claim ID
+    is therefore read as a catalogue selector: claim tests whose ID starts with it, and
+    other tests whose file or name carries it between underscores (``test_C_controls``).
+    Any other expression goes to pytest unchanged.
+    """
+    selector = (config.getoption("keyword") or "").strip()
+    if not CLAIM_SELECTOR.match(selector):
+        return
+    exact = any(ch.isdigit() for ch in selector)
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("claim")
+        if marker is not None and marker.args:
+            cid = str(marker.args[0])
+            hit = cid == selector if exact else cid.startswith(selector)
+        else:
+            hit = f"_{selector}_" in item.nodeid
+        (keep if hit else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+    config.option.keyword = ""  # already applied; keep pytest from re-matching it loosely
 
 
 class RecordCollector:

@@ -19,7 +19,7 @@ from deepclaims.errors import ConfigError
 from deepclaims.stats import Estimate
 from deepclaims.verdict import CONTRADICTED, REPRODUCED, VERDICTS, Verdict, combine, decide
 
-CLAIM_ID = re.compile(r"^[A-H][0-9]+$")
+CLAIM_ID = re.compile(r"^[A-Z][0-9]+$")
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,10 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Es
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), confidence, "wilson", trials)
+    # Rounding can put a bound a hair past the point at k = 0 or k = n; pin it there.
+    low = min(max(0.0, float(centre - half)), p)
+    high = max(min(1.0, float(centre + half)), p)
+    return Estimate(p, low, high, confidence, "wilson", trials)
 
 
 def exact_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:

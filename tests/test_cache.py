@@ -1,0 +1,88 @@
+"""Result cache: keys, atomic writes, corrupt entries, shards, concurrent workers."""
+import multiprocessing as mp
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deepclaims.cache import ResultCache, merge_shards
+from deepclaims.errors import ConfigError
+
+
+def _per_seed(seeds):
+    return {"value": np.array([s * 10.0 for s in seeds])}
+
+
+def test_entry_is_computed_once_then_read(tmp_path):
+    cache = ResultCache(tmp_path)
+    calls = []
+    compute = lambda: calls.append(1) or {"x": np.arange(3)}
+    a = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute)
+    b = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute)
+    assert len(calls) == 1 and np.array_equal(a["x"], b["x"])
+    cache.get("exp", {"lr": 0.2}, [0, 1, 2], compute)  # another configuration is another entry
+    assert len(calls) == 2
+
+
+def test_recompute_ignores_the_cache_once_per_session(tmp_path):
+    ResultCache(tmp_path).get("exp", {}, [0], lambda: {"x": np.zeros(1)})
+    fresh = ResultCache(tmp_path, recompute=True)
+    calls = []
+    for _ in range(2):
+        fresh.get("exp", {}, [0], lambda: calls.append(1) or {"x": np.ones(1)})
+    assert len(calls) == 1
+
+
+def test_corrupt_entry_is_recomputed_with_a_warning(tmp_path):
+    cache = ResultCache(tmp_path)
+    cache.get("exp", {}, [0], lambda: {"x": np.zeros(1)})
+    (entry,) = (tmp_path / "exp").glob("*.pkl")
+    entry.write_bytes(b"not a pickle")
+    with pytest.warns(UserWarning, match="unreadable cache entry"):
+        out = cache.get("exp", {}, [0], lambda: {"x": np.ones(1)})
+    assert out["x"][0] == 1.0
+    assert pickle.loads(entry.read_bytes())["x"][0] == 1.0
+
+
+def test_shards_merge_in_seed_order_whatever_the_worker(tmp_path):
+    seeds = list(range(100, 170))
+    merged = [ResultCache(tmp_path / str(w), worker_index=w).sharded("exp", {}, seeds, _per_seed, shard_size=16)
+              for w in range(3)]
+    for m in merged:
+        np.testing.assert_array_equal(m["value"], np.array(seeds) * 10.0)
+
+
+def test_merge_rejects_results_without_seed_axis():
+    with pytest.raises(ConfigError, match="seeds on its first axis"):
+        merge_shards([{"x": np.zeros(3)}, {"x": np.zeros(3)}], n_seeds=4)
+
+
+def test_bad_experiment_name(tmp_path):
+    with pytest.raises(ConfigError, match="experiment name"):
+        ResultCache(tmp_path).get("../escape", {}, [0], lambda: {})
+
+
+def _slow_worker(root, log):
+    def compute():
+        with open(log, "a") as f:
+            f.write("computed\n")
+        time.sleep(0.5)
+        return {"x": np.arange(4)}
+    out = ResultCache(Path(root)).get("exp", {"k": 1}, [0, 1, 2, 3], compute)
+    assert list(out["x"]) == [0, 1, 2, 3]
+
+
+def test_concurrent_workers_compute_once(tmp_path):
+    """Several processes asking at once: one computes, the others wait and read."""
+    log = tmp_path / "log.txt"
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_slow_worker, args=(str(tmp_path / "cache"), str(log))) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    assert all(p.exitcode == 0 for p in procs)
+    assert log.read_text().count("computed") == 1
+    assert not list((tmp_path / "cache" / "exp").glob("*.tmp"))

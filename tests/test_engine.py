@@ -1,0 +1,103 @@
+"""The vectorised training engine: seed independence, initialisers, errors, probes."""
+import numpy as np
+import pytest
+import torch
+
+from deepclaims import seeding
+from deepclaims.batched import SeedLinear, activation
+from deepclaims.data.embedded import embedded, two_spirals
+from deepclaims.depth import max_trainable_depth
+from deepclaims.errors import ConfigError
+from deepclaims.probes import EpochProbe, activation_stats, histogram
+from deepclaims.training import TrainConfig, train
+from models.mlp import DenseSpec, build
+
+SPEC = DenseSpec(2, 5, 6, 1, "tanh", "glorot_uniform")
+CONFIG = TrainConfig(epochs=3, batch_size=32, lr=0.01, momentum=0.9)
+
+
+def _train(seeds, spec=SPEC):
+    data = embedded("spirals")
+    model = build("ffnet", len(seeds), spec, seeding.generators(seeds, "init"))
+    result = train(model, data, CONFIG, seeds)
+    result["weights"] = np.concatenate([l.weight.detach().flatten(1).numpy() for _, l in model.dense_layers()], 1)
+    return result
+
+
+def test_seed_results_do_not_depend_on_batching():
+    """Seeds 0..63 as one batch equal 0..31 and 32..63 as two, within float tolerance."""
+    whole = _train(list(range(64)))
+    halves = [_train(list(range(0, 32))), _train(list(range(32, 64)))]
+    for key in ("weights", "epoch_loss", "test_acc"):
+        np.testing.assert_allclose(whole[key], np.concatenate([h[key] for h in halves]), rtol=1e-4, atol=1e-5)
+
+
+def test_different_seeds_differ():
+    r = _train([0, 1])
+    assert not np.allclose(r["weights"][0], r["weights"][1])
+
+
+def test_glorot_uniform_bound_and_he_variance():
+    layer = SeedLinear(3, 100, 50)
+    layer.reset(seeding.generators(range(3), "init"), "glorot_uniform")
+    assert layer.weight.abs().max() <= (6 / 150) ** 0.5
+    layer.reset(seeding.generators(range(3), "init"), "he_normal")
+    assert layer.weight.var().item() == pytest.approx(2 / 100, rel=0.1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: activation("swish"), "unknown activation 'swish'"),
+    (lambda: DenseSpec(2, 5, 0, 1), "depth must be at least 1"),
+    (lambda: DenseSpec(2, 5, 3, 1, init="orthogonal"), "unknown initialiser"),
+    (lambda: TrainConfig(epochs=1, batch_size=0, lr=0.1), "batch_size"),
+    (lambda: TrainConfig(epochs=1, batch_size=1, lr=0.1, loss="hinge"), "unknown loss"),
+    (lambda: build("transformer", 1, SPEC, seeding.generators([0], "init")), "unknown model"),
+    (lambda: seeding.generator(-1, "init"), "seeds must be >= 0"),
+    (lambda: embedded("mnist-ish"), "unknown embedded data set"),
+])
+def test_bad_configuration_names_the_problem(make, message):
+    with pytest.raises(ConfigError, match=message):
+        make()
+
+
+def test_spirals_follow_the_notebook_recipe():
+    x, y = two_spirals()
+    assert x.shape == (1000, 2) and y.mean() == 0.5
+    assert x.min() == pytest.approx(-1) and x.max() == pytest.approx(1)
+    again, _ = two_spirals()
+    np.testing.assert_array_equal(x, again)
+
+
+def test_epoch_probe_records_every_epoch_and_layer():
+    data = embedded("spirals")
+    model = build("ffnet", 2, SPEC, seeding.generators([0, 1], "init"))
+    probe = EpochProbe(data.x_train, data.y_train, "bce", keep=(0,))
+    train(model, data, CONFIG, [0, 1], on_epoch_end=probe)
+    out = probe.result()
+    assert out["grad_norm"].shape == (2, CONFIG.epochs + 1, SPEC.depth + 1)
+    assert np.all(out["weight_change"][:, 0] == 0) and np.all(out["weight_change"][:, -1] > 0)
+    assert out["weights_0"].shape == (2, CONFIG.epochs + 1, 10)
+
+
+def test_dead_units_are_counted():
+    model = build("ffnet", 1, DenseSpec(2, 5, 2, 1, "relu", "he_normal"), seeding.generators([0], "init"))
+    with torch.no_grad():
+        model.hidden[0].weight[0, :, 0] = 0.0
+        model.hidden[0].bias[0, 0, 0] = -1.0  # unit 0 of layer 1 never fires
+    stats = activation_stats(model, torch.randn(50, 2))
+    assert stats["dead_fraction"][0, 0] >= 0.2
+
+
+def test_histogram_has_thirty_bins():
+    counts, edges = histogram(np.random.default_rng(0).normal(size=1000))
+    assert len(counts) == 30 and len(edges) == 31 and counts.sum() == 1000
+
+
+def test_max_trainable_depth_brackets_the_crossing():
+    flags = np.array([[1] * 24, [1] * 24, [1] * 12 + [0] * 12, [0] * 24], dtype=bool)
+    limit = max_trainable_depth([4, 8, 16, 32], flags)
+    assert (limit.low, limit.estimate, limit.high) == (8.0, 16.0, 32.0)
+    censored = max_trainable_depth([4, 8], np.ones((2, 24), dtype=bool))
+    assert censored.high == float("inf") and censored.low == 8.0
+    with pytest.raises(ConfigError):
+        max_trainable_depth([8, 4], flags[:2])

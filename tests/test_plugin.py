@@ -1,0 +1,92 @@
+"""The pytest plugin as a user meets it: option errors, claim records, xdist."""
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CONFTEST = """
+import pytest
+from deepclaims.recorder import CatalogueEntry
+pytest_plugins = ["deepclaims.plugin"]
+
+@pytest.fixture(scope="session")
+def claim_catalogue():
+    return {"Z1": CatalogueEntry("coin lands heads mostly", "a test"),
+            "Z2": CatalogueEntry("coin lands tails mostly", "a test")}
+"""
+
+CLAIMS = """
+import numpy as np, pytest
+from deepclaims.stats import proportion
+
+def flips(seed_base):
+    return np.random.default_rng(seed_base).random(400) < 0.8
+
+@pytest.mark.claim("Z1")
+def test_Z1_heads(claim, seed_base):
+    claim.seeds = list(range(seed_base, seed_base + 400))
+    claim.part("heads fraction", proportion(flips(seed_base)), 0.5, "above")
+    claim.conclude()
+
+@pytest.mark.claim("Z2")
+def test_Z2_tails(claim, seed_base):
+    claim.part("heads fraction", proportion(flips(seed_base)), 0.5, "below")
+    claim.conclude()
+"""
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_claims=CLAIMS)
+    return pytester
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fidelity", "cii"], "--fidelity 'cii' is not a tier; accepted: smoke, ci, lab"),
+    (["--seed-base", "-1"], "--seed-base -1 is negative"),
+    (["--seed-base", "ten"], "--seed-base 'ten' is not an integer"),
+    (["--data-dir", "/no/such/folder"], "--data-dir '/no/such/folder' is not a folder"),
+    (["--device", "tpu"], "--device 'tpu' is unknown; accepted: auto, cpu, cuda"),
+])
+def test_bad_options_give_one_clear_line(project, args, message):
+    result = project.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_records_reach_claims_json_with_verdicts(project):
+    result = project.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*claim Z2 is 'contradicted', the suite expects 'reproduced'*",
+                                 "*source:    a test*"])
+    data = json.loads((project.path / "reports" / "claims.json").read_text())
+    by_id = {r["id"]: r for r in data["claims"]}
+    assert by_id["Z1"]["verdict"] == "reproduced" and by_id["Z2"]["verdict"] == "contradicted"
+    for key in ("id", "title", "source", "verdict", "fidelity", "dataset", "device", "seeds", "estimate",
+                "interval", "threshold", "duration_s", "figures"):
+        assert key in by_id["Z1"]
+    assert "| Z1 |" in (project.path / "reports" / "report.md").read_text()
+
+
+def test_xdist_gives_the_same_records(project):
+    project.runpytest_subprocess()
+    serial = json.loads((project.path / "reports" / "claims.json").read_text())["claims"]
+    project.runpytest_subprocess("-n", "2", "--report-dir", "reports_xdist")
+    parallel = json.loads((project.path / "reports_xdist" / "claims.json").read_text())["claims"]
+    strip = lambda rs: [{k: v for k, v in r.items() if k not in ("duration_s", "recorded_at")} for r in rs]
+    assert strip(serial) == strip(parallel)
+
+
+def test_unknown_claim_id_is_refused(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_bad="""
+import pytest
+@pytest.mark.claim("Q9")
+def test_Q9(claim):
+    pass
+""")
+    result = pytester.runpytest_subprocess()
+    assert "unknown claim id 'Q9'" in result.stdout.str() + result.stderr.str()
