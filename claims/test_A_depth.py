@@ -112,15 +112,17 @@ def test_A2_resnet_learns_same_task(claim, lab_pair, tier, seed_base):
 
 # ---------------------------------------------------------------- A3, A4
 
-def log_bottom_top(values: np.ndarray, sizes: tuple[int, int]) -> np.ndarray:
-    """Per seed: log10 of bottom-layer over top-hidden-layer RMS, averaged over epochs.
+def log_bottom_top(values: np.ndarray, sizes: tuple[int, int], epoch: int = -1) -> np.ndarray:
+    """Per seed: log10 of the bottom layer's over the top hidden layer's RMS at ``epoch``.
 
     ``values`` is [S, epochs+1, layers] of norms; dividing by sqrt(size) turns a norm into
-    an RMS so layers of different shapes compare.
+    an RMS so layers of different shapes compare. The claim describes the trained nets the
+    lab inspects, so it is judged at the last epoch; epoch 0 (initialisation) is reported
+    beside it because that is where the two differ.
     """
-    bottom = values[:, :, 0] / np.sqrt(sizes[0])
-    top = values[:, :, -2] / np.sqrt(sizes[1])
-    return np.log10(np.maximum(bottom, 1e-30) / np.maximum(top, 1e-30)).mean(1)
+    bottom = values[:, epoch, 0] / np.sqrt(sizes[0])
+    top = values[:, epoch, -2] / np.sqrt(sizes[1])
+    return np.log10(np.maximum(bottom, 1e-30) / np.maximum(top, 1e-30))
 
 
 def _sizes(result) -> tuple[int, int]:
@@ -129,10 +131,10 @@ def _sizes(result) -> tuple[int, int]:
 
 
 def judge_A3(claim, ffnet, resnet) -> None:
-    claim.part("FFNet: log10 RMS gradient, first / last hidden layer",
+    claim.part("FFNet: log10 RMS gradient, first / last hidden layer, end of training",
                t_interval(log_bottom_top(ffnet["grad_norm"], _sizes(ffnet)), CONFIDENCE), -2.0, "below",
                meaning="orders of magnitude smaller means below -2")
-    claim.part("ResNet: log10 RMS gradient, first / last hidden layer",
+    claim.part("ResNet: log10 RMS gradient, first / last hidden layer, end of training",
                t_interval(log_bottom_top(resnet["grad_norm"], _sizes(resnet)), CONFIDENCE), -1.0, "above",
                meaning="not orders of magnitude smaller means above -1")
 
@@ -150,6 +152,10 @@ def _layer_gradient_figure(pair):
 def test_A3_gradients_vanish_in_ffnet_not_resnet(claim, lab_pair, tier, seed_base):
     claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
     judge_A3(claim, lab_pair["ffnet"], lab_pair["resnet"])
+    for name, res in lab_pair.items():
+        at_init = log_bottom_top(res["grad_norm"], _sizes(res), epoch=0)
+        claim.note(f"{name}: log10 RMS gradient first / last hidden layer at initialisation (mean)",
+                   round(float(at_init.mean()), 3))
     claim.figure(_layer_gradient_figure(lab_pair), "gradient_norm_per_layer")
     claim.conclude()
 
@@ -169,6 +175,12 @@ def judge_A4(claim, ffnet, resnet) -> None:
 def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, tier, seed_base):
     claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
     judge_A4(claim, lab_pair["ffnet"], lab_pair["resnet"])
+    for name, res in lab_pair.items():
+        profile = np.median(np.log10(np.maximum(res["weight_change"][:, -1, :], 1e-30)), 0)
+        claim.note(f"{name}: median log10 relative weight change per dense layer, bottom to top",
+                   [round(float(v), 2) for v in profile])
+    bottom_gain = np.log10(lab_pair["resnet"]["weight_change"][:, -1, 0] / lab_pair["ffnet"]["weight_change"][:, -1, 0])
+    claim.note("log10 first-layer weight change ResNet / FFNet (same seeds)", str(t_interval(bottom_gain)))
     every = max(1, tier.epochs // 20)
     for name, res in lab_pair.items():
         keys = sorted(int(k.split("_")[1]) for k in res if k.startswith("weights_"))
@@ -178,7 +190,14 @@ def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, tier, seed_base
             panels[f"{where} gradients"] = res[f"grads_{key}"][0]
         claim.figure(figures.histogram_grid(panels, f"{name}: per-epoch 30-bin histograms, seed {seed_base}", every),
                      f"{name}_histograms")
-    claim.conclude()
+    claim.conclude(expected="contradicted", finding=A4_FINDING)
+
+
+A4_FINDING = ("The lab's hint says the deep FFNet's bottom layers barely move during training while the "
+              "ResNet's do. Measured: in the FFNet the first hidden layer moves more, relative to its initial "
+              "norm, than the last hidden layer (the part's interval lies above the threshold); the layers that "
+              "barely move are in the middle of the stack (see the per-layer profile). The ResNet's layers all "
+              "move, as the lab says.")
 
 
 # ---------------------------------------------------------------- A5, A6

@@ -13,9 +13,37 @@ from pathlib import Path
 SCHEMA_VERSION = 1
 
 
+def combine_same_claim(records: list[dict]) -> list[dict]:
+    """Fold the records of several tests of one claim into one record.
+
+    A claim may be checked by more than one test (a worked case and a property test);
+    its record holds every part, figure, table and note, the verdicts combine as parts
+    do, and it counts as expected only when every test got what it expected.
+    """
+    from deepclaims.verdict import combine
+
+    grouped: dict[str, dict] = {}
+    for r in records:
+        if r["id"] not in grouped:
+            grouped[r["id"]] = dict(r, parts=list(r["parts"]), figures=list(r["figures"]),
+                                    tables=dict(r["tables"]), notes=dict(r["notes"]))
+            continue
+        g = grouped[r["id"]]
+        g["parts"] += r["parts"]
+        g["figures"] += [f for f in r["figures"] if f not in g["figures"]]
+        g["tables"].update(r["tables"])
+        g["notes"].update(r["notes"])
+        g["duration_s"] = round(g["duration_s"] + r["duration_s"], 3)
+        verdicts = [v for v in (g["verdict"], r["verdict"]) if v != "error"]
+        g["verdict"] = "error" if len(verdicts) < 2 else combine(verdicts)
+        if g["expected_verdict"] != r["expected_verdict"] or g["finding"] != r["finding"]:
+            g["finding"] = " ".join(x for x in (g["finding"], r["finding"]) if x)
+    return list(grouped.values())
+
+
 def merge_records(existing: list[dict], new: list[dict]) -> list[dict]:
     by_id = {r["id"]: r for r in existing}
-    for r in new:
+    for r in combine_same_claim(new):
         by_id[r["id"]] = r
     return [by_id[k] for k in sorted(by_id, key=_claim_sort_key)]
 

@@ -29,6 +29,10 @@ class Estimate:
     def interval(self) -> tuple[float, float]:
         return (self.low, self.high)
 
+    def __str__(self) -> str:
+        return (f"{self.value:.4g} ({self.confidence:.0%} {self.method} interval "
+                f"[{self.low:.4g}, {self.high:.4g}], n={self.n})")
+
     def as_dict(self) -> dict:
         return {
             "value": self.value,
