@@ -1,0 +1,216 @@
+"""Topic D's experiments: many narrow nets trained at once, and born-dead counts at init.
+
+Collapse experiment (lab 004 Problems 1.2-1.3, after Lu et al. 2020 section 6): for each
+seed, 3000 inputs uniform on [-sqrt(7), sqrt(7)] from the seed's "data" stream, the three
+1-D targets of the paper, and three arms (ReLU + He, leaky ReLU 0.01 + He, ReLU + RAI).
+All seeds x targets x arms train as one batched model: net (seed, target, arm) sees its
+seed's data and minibatch order (stream "order", one permutation per seed and epoch shared
+by the seed's nets, so the arms of a seed differ only in what the arm changes) and its
+seed's "init" stream (so the ReLU and leaky arms of a seed start from the same weights).
+Seed s's result therefore does not depend on which other seeds share its batch.
+
+Training: MSE, minibatch 64, Adam with learning rate 1e-3 (Keras' and PyTorch's default).
+Lu et al. train their examples with Adam; neither the lab nor the public summaries of the
+paper state a learning rate or an epoch count, so the budget is this suite's choice and
+the experiment records the collapse status at several checkpoints to show the verdict
+has stopped changing by the last one.
+
+Collapse (defined before any result was seen): a trained net has collapsed when the
+standard deviation of its output over a 1001-point grid of [-sqrt(7), sqrt(7)] is below
+COLLAPSE_FRACTION (1%) of the target's standard deviation over the same grid. A net with
+a dead hidden layer is exactly constant, so it falls far below that; a net that fits even
+one kink of the target sits far above.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from deepclaims import seeding
+from deepclaims.cache import ResultCache
+from deepclaims.errors import ConfigError
+from models.lu_nets import LuNet, LuNetSpec, dead_layers, input_grid
+
+HALF_WIDTH = math.sqrt(7.0)
+GRID_POINTS = 1001
+COLLAPSE_FRACTION = 0.01
+
+
+def _abs(x):
+    return x.abs()
+
+
+def _xsin(x):
+    return x * torch.sin(5 * x)
+
+
+def _step_sin(x):
+    return (x > 0).to(x.dtype) + 0.2 * torch.sin(5 * x)
+
+
+# The three 1-D targets of Lu et al. (page 13 of the arXiv version, as the lab names them).
+TARGETS = {"abs": _abs, "xsin5x": _xsin, "step_sin": _step_sin}
+TARGET_LABELS = {"abs": "|x|", "xsin5x": "x sin(5x)", "step_sin": "1{x>0} + 0.2 sin(5x)"}
+# (activation slope, initialisation) per arm.
+ARMS = {"relu_he": (0.0, "he"), "leaky_he": (0.01, "he"), "relu_rai": (0.0, "rai")}
+ARM_LABELS = {"relu_he": "ReLU, He", "leaky_he": "leaky ReLU 0.01, He", "relu_rai": "ReLU, RAI"}
+
+
+@dataclass(frozen=True)
+class CollapseRun:
+    seeds: int
+    epochs: int
+    checkpoints: tuple[int, ...]   # epochs after which the collapse status is recorded
+    n_train: int = 3000
+    batch_size: int = 64
+    lr: float = 1e-3
+    hidden: int = 9                # Lu et al.'s 10-layer net: 9 hidden layers + output
+    width: int = 2
+    targets: tuple[str, ...] = tuple(TARGETS)
+    arms: tuple[str, ...] = tuple(ARMS)
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if not self.checkpoints or self.checkpoints[-1] != self.epochs or list(self.checkpoints) != sorted(
+                set(self.checkpoints)):
+            raise ConfigError(f"checkpoints must increase and end at epochs={self.epochs}, got {self.checkpoints}")
+        unknown = [t for t in self.targets if t not in TARGETS] + [a for a in self.arms if a not in ARMS]
+        if unknown:
+            raise ConfigError(f"unknown targets/arms {unknown}; accepted: {list(TARGETS)} / {list(ARMS)}")
+
+
+@contextlib.contextmanager
+def one_cpu_thread(device: torch.device):
+    """Run on one intra-op thread on CPU.
+
+    Every op here touches a few thousand numbers; splitting those over threads costs more
+    than it saves, and on a shared 2-core machine a descheduled helper thread stalls each
+    op by a scheduler tick (measured: a training step 60x slower with 2 threads than 1).
+    """
+    before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def seed_inputs(seeds, n: int) -> torch.Tensor:
+    """[S, n, 1] training inputs, seed s's drawn uniformly on the interval from its "data" stream."""
+    return torch.stack([torch.empty(n, 1).uniform_(-HALF_WIDTH, HALF_WIDTH, generator=g)
+                        for g in seeding.generators(seeds, "data")])
+
+
+def build(config: CollapseRun, seeds) -> LuNet:
+    """One LuNet holding net (seed, target, arm) at index (s * T + t) * A + a."""
+    t, a = len(config.targets), len(config.arms)
+    per_net = [(s, arm) for s in seeds for _ in range(t) for arm in config.arms]
+    model = LuNet(len(per_net), LuNetSpec(config.hidden, config.width), [ARMS[arm][0] for _, arm in per_net])
+    model.reset([seeding.generator(int(s), "init") for s, _ in per_net], [ARMS[arm][1] for _, arm in per_net])
+    return model
+
+
+def output_spread(model: LuNet, grid: torch.Tensor) -> torch.Tensor:
+    """[nets] standard deviation of each net's output over the shared grid."""
+    with torch.no_grad():
+        out = model(grid.unsqueeze(0).expand(model.n_seeds, *grid.shape)).squeeze(-1)
+    return out.std(dim=1)
+
+
+def train_collapse(config: CollapseRun, seeds) -> dict[str, np.ndarray]:
+    """Train every (seed, target, arm) net; arrays are [seeds, targets, arms(, checkpoints)]."""
+    device = torch.device(config.device)
+    with one_cpu_thread(device):
+        return _train_collapse(config, [int(s) for s in seeds], device)
+
+
+def _train_collapse(config: CollapseRun, seeds: list[int], device: torch.device) -> dict[str, np.ndarray]:
+    s_n, t_n, a_n = len(seeds), len(config.targets), len(config.arms)
+    x = seed_inputs(seeds, config.n_train).to(device)                                   # [S, N, 1]
+    y = torch.stack([TARGETS[t](x.squeeze(-1)) for t in config.targets], 1)             # [S, T, N]
+    grid = input_grid(-HALF_WIDTH, HALF_WIDTH, GRID_POINTS).to(device)
+    target_spread = torch.stack([TARGETS[t](grid.squeeze(-1)).std() for t in config.targets])  # [T]
+    model = build(config, seeds).to(device)
+    born_dead = dead_layers(model, grid).any(1).view(s_n, t_n, a_n)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
+    order = seeding.generators(seeds, "order")
+    spreads = []
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        perms = torch.stack([torch.randperm(config.n_train, generator=g) for g in order]).to(device)  # [S, N]
+        # Put each seed's data in this epoch's order once, so minibatches are slices.
+        xs = torch.gather(x.squeeze(-1), 1, perms)                                      # [S, N]
+        ys = torch.gather(y, 2, perms.unsqueeze(1).expand(s_n, t_n, config.n_train))    # [S, T, N]
+        for start in range(0, config.n_train, config.batch_size):
+            xb = xs[:, start:start + config.batch_size]                                 # [S, B]
+            yb = ys[:, :, start:start + config.batch_size]                              # [S, T, B]
+            # Every (target, arm) net of a seed sees the seed's minibatch.
+            xb = xb.unsqueeze(1).expand(s_n, t_n * a_n, xb.shape[1]).reshape(s_n * t_n * a_n, -1, 1)
+            yb = yb.unsqueeze(2).expand(s_n, t_n, a_n, yb.shape[2]).reshape(s_n * t_n * a_n, -1)
+            # Summing per-net mean losses gives each net exactly its own gradient.
+            loss = ((model(xb).squeeze(-1) - yb) ** 2).mean(1).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if epoch in config.checkpoints:
+            spreads.append(output_spread(model, grid).view(s_n, t_n, a_n) / target_spread.view(1, t_n, 1))
+    dead_end = dead_layers(model, grid).any(1).view(s_n, t_n, a_n)
+    with torch.no_grad():
+        out = model(grid.unsqueeze(0).expand(model.n_seeds, *grid.shape)).squeeze(-1).view(s_n, t_n, a_n, -1)
+        truth = torch.stack([TARGETS[t](grid.squeeze(-1)) for t in config.targets]).view(1, t_n, 1, -1)
+        grid_mse = ((out - truth) ** 2).mean(-1)
+    return {"spread_ratio": torch.stack(spreads, -1).cpu().numpy().astype(np.float64),
+            "born_dead": born_dead.cpu().numpy(), "dead_end": dead_end.cpu().numpy(),
+            "grid_mse": grid_mse.cpu().numpy().astype(np.float64)}
+
+
+def collapse_run(cache: ResultCache, config: CollapseRun, seed_base: int, shard_size: int) -> dict[str, np.ndarray]:
+    seeds = list(range(seed_base, seed_base + config.seeds))
+    return cache.sharded("D_collapse", config, seeds, lambda s: train_collapse(config, s), shard_size)
+
+
+def collapsed(result: dict, checkpoint: int = -1) -> np.ndarray:
+    """[seeds, targets, arms] booleans: output spread below COLLAPSE_FRACTION of the target's."""
+    return result["spread_ratio"][..., checkpoint] < COLLAPSE_FRACTION
+
+
+# ---------------------------------------------------------------- born dead at init (D3)
+
+@dataclass(frozen=True)
+class BornDeadGrid:
+    nets: int                       # nets per width (every depth reuses them, see below)
+    widths: tuple[int, ...]
+    max_hidden: int
+    grid_points: int = GRID_POINTS
+    slope: float = 0.0              # 0 = ReLU; a leaky slope gives the negative control
+    device: str = "cpu"
+
+
+def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
+    """[seeds, widths, depths] booleans: is the net of ``d`` hidden layers born dead?
+
+    For each width one He-initialised net of ``max_hidden`` hidden layers is drawn per seed;
+    its first d hidden layers are distributed exactly as a d-hidden-layer net's, and that
+    net is dead iff one of them is dead on the grid. So one draw gives every depth, and
+    the depths are paired (a net dead at depth d is dead at every greater depth).
+    """
+    seeds = [int(s) for s in seeds]
+    grid = input_grid(-HALF_WIDTH, HALF_WIDTH, config.grid_points).to(config.device)
+    out = []
+    with one_cpu_thread(torch.device(config.device)):
+        for width in config.widths:
+            model = LuNet(len(seeds), LuNetSpec(config.max_hidden, width), config.slope)
+            model.reset(seeding.generators(seeds, "init"))
+            dead = dead_layers(model.to(config.device), grid)          # [S, hidden]
+            out.append(torch.cummax(dead.to(torch.int8), dim=1).values.bool())
+    return {"born_dead": torch.stack(out, 1).cpu().numpy()}
+
+
+def born_dead_run(cache: ResultCache, config: BornDeadGrid, seed_base: int, shard_size: int):
+    seeds = list(range(seed_base, seed_base + config.nets))
+    return cache.sharded("D_born_dead", config, seeds, lambda s: born_dead_by_depth(config, s), shard_size)
