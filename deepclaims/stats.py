@@ -48,13 +48,17 @@ def _check_confidence(confidence: float) -> None:
         raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
-    """Wilson score interval for a binomial proportion (good coverage even near 0 and 1)."""
+def _check_counts(successes: int, trials: int, confidence: float) -> None:
     _check_confidence(confidence)
     if trials <= 0:
         raise ConfigError(f"a proportion needs at least one trial, got trials={trials}")
     if not 0 <= successes <= trials:
         raise ConfigError(f"successes must lie in [0, trials={trials}], got {successes}")
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
+    """Wilson score interval for a binomial proportion (good coverage even near 0 and 1)."""
+    _check_counts(successes, trials, confidence)
     z = _sps.norm.ppf(0.5 + confidence / 2)
     p = successes / trials
     denom = 1 + z * z / trials
@@ -68,11 +72,7 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> Es
 
 def exact_interval(successes: int, trials: int, confidence: float = 0.95) -> Estimate:
     """Clopper-Pearson exact interval for a binomial proportion (conservative)."""
-    _check_confidence(confidence)
-    if trials <= 0:
-        raise ConfigError(f"a proportion needs at least one trial, got trials={trials}")
-    if not 0 <= successes <= trials:
-        raise ConfigError(f"successes must lie in [0, trials={trials}], got {successes}")
+    _check_counts(successes, trials, confidence)
     alpha = 1 - confidence
     low = 0.0 if successes == 0 else _sps.beta.ppf(alpha / 2, successes, trials - successes + 1)
     high = 1.0 if successes == trials else _sps.beta.ppf(1 - alpha / 2, successes + 1, trials - successes)

@@ -82,7 +82,7 @@ def test_A6_fails_when_the_activations_are_swapped(tmp_path):
     learned = {"test_acc": np.full(16, 0.9)}
     chance = {"test_acc": np.full(16, 0.5)}
     # tanh trains shallower than ReLU, and the tutorial's two arms trade places.
-    evidence = {"tanh": (depths, shallow), "relu_glorot": (depths, deep), "relu_he": (depths, deep),
+    evidence = {"tanh": (depths, shallow), "relu_glorot": (depths, deep),
                 "tutorial_tanh": learned, "tutorial_relu": chance}
     assert judged("A6", A.judge_A6, evidence, 16, tmp_path=tmp_path) != REPRODUCED
 
