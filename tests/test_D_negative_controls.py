@@ -74,7 +74,8 @@ def test_D3_control_leaky_nets_are_never_born_dead(tmp_path):
     rec = recorder("D3", tmp_path)
     D.judge_D3(rec, born, widths)
     assert verdict(rec) != "reproduced"
-    trend_parts = rec.parts[:len(widths) + 1]          # rises with depth (per width), falls with width
+    trend_parts = [p for p in rec.parts if p.measured.startswith("trend:") and p.direction != "equal"]
+    assert len(trend_parts) == len(widths) + 1          # rises with depth (per width), falls with width
     assert all(p.verdict != "reproduced" for p in trend_parts)
 
 
