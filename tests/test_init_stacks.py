@@ -82,7 +82,7 @@ def test_mlp002_structure_and_bn_toggle():
     assert all(isinstance(m, torch.nn.Identity) for m in plain.norms)
     # He-normal hidden weights, identical across the two variants for the same seed
     torch.testing.assert_close(with_bn.hidden[0].weight, plain.hidden[0].weight)
-    assert abs(float(with_bn.hidden[0].weight.std()) - math.sqrt(2 / 64)) < 0.01
+    assert abs(float(with_bn.hidden[0].weight.detach().std()) - math.sqrt(2 / 64)) < 0.01
     out = with_bn(torch.rand(2, 5, 64))
     assert out.shape == (2, 5, 10)
 
@@ -93,7 +93,7 @@ def test_mlp002_bn_follows_activation():
     model = build_mlp002(MLP002Spec(in_features=8, hidden=(16,)), gens([0]))
     model.train()
     _, acts = model.forward_with_activations(torch.rand(1, 64, 8))
-    assert float(acts[0].mean(1).abs().max()) < 1e-5
+    assert float(acts[0].detach().mean(1).abs().max()) < 1e-5
 
 
 def test_models_do_not_import_pytest():
