@@ -13,14 +13,14 @@ at zero):
 - ``rai``: the paper's randomized asymmetric initialisation. For each unit j of a layer
   with fan_in n, the row V_j = [w_j, b_j] of n + 1 numbers is drawn N(0, sigma^2) with
   sigma = 0.6007 / sqrt(n), except one entry, chosen uniformly among the n + 1, which is
-  drawn from the asymmetric Beta(2, 1). sigma^2 ~= 0.36 / n is the paper's second-moment
-  design for P = Beta(2, 1); the constant 0.6007 is the one in public RAI
-  implementations of the paper (e.g. DeepXDE's, by the paper's first author). Beta(2, 1)
-  has CDF x^2 on [0, 1], so it is drawn as sqrt(U) with U uniform, from the seed's own
-  generator, as is the uniform position.
+  drawn from the asymmetric Beta(2, 1). The paper derives sigma from a second-moment
+  condition for P = Beta(2, 1); the constant 0.6007 (sigma^2 ~= 0.36 / n) is the one
+  public implementations of the paper's RAI use (not checked against the paper's own
+  table here). Beta(2, 1) has CDF x^2 on [0, 1], so it is drawn as sqrt(U) with U
+  uniform, from the seed's own generator, as is the uniform position.
 
-The activation is max(z, slope * z) with a per-net slope, so ReLU (slope 0) and leaky ReLU
-(slope 0.01) nets train side by side in one batched model.
+The activation is z if z > 0 else slope * z with a per-net slope, so ReLU (slope 0) and
+leaky ReLU (slope 0.01) nets train side by side in one batched model.
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def test_hand_built_net_computes_abs_and_is_alive():
 def test_layer_with_negative_bias_everywhere_is_dead():
     net = hand_built(2)
     with torch.no_grad():
-        net.layers[2].bias[1] = -100.0          # net 1's second hidden... third layer never fires
+        net.layers[2].bias[1] = -100.0          # net 1's third hidden layer never fires
     dead = dead_layers(net, GRID)
     assert dead.tolist() == [[False, False, False], [False, False, True]]
     assert born_dead(net, GRID).tolist() == [False, True]
