@@ -23,7 +23,6 @@ one kink of the target sits far above.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ import torch
 from deepclaims import seeding
 from deepclaims.cache import ResultCache
 from deepclaims.errors import ConfigError
+from deepclaims.training import one_cpu_thread
 from models.lu_nets import LuNet, LuNetSpec, dead_layers, input_grid
 
 HALF_WIDTH = math.sqrt(7.0)
@@ -83,23 +83,6 @@ class CollapseRun:
             raise ConfigError(f"unknown targets/arms {unknown}; accepted: {list(TARGETS)} / {list(ARMS)}")
 
 
-@contextlib.contextmanager
-def one_cpu_thread(device: torch.device):
-    """Run on one intra-op thread on CPU.
-
-    Every op here touches a few thousand numbers; splitting those over threads costs more
-    than it saves, and on a shared 2-core machine a descheduled helper thread stalls each
-    op by a scheduler tick (measured: a training step 60x slower with 2 threads than 1).
-    """
-    before = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def seed_inputs(seeds, n: int) -> torch.Tensor:
     """[S, n, 1] training inputs, seed s's drawn uniformly on the interval from its "data" stream."""
     return torch.stack([torch.empty(n, 1).uniform_(-HALF_WIDTH, HALF_WIDTH, generator=g)
@@ -108,8 +91,7 @@ def seed_inputs(seeds, n: int) -> torch.Tensor:
 
 def build(config: CollapseRun, seeds) -> LuNet:
     """One LuNet holding net (seed, target, arm) at index (s * T + t) * A + a."""
-    t, a = len(config.targets), len(config.arms)
-    per_net = [(s, arm) for s in seeds for _ in range(t) for arm in config.arms]
+    per_net = [(s, arm) for s in seeds for _ in config.targets for arm in config.arms]
     model = LuNet(len(per_net), LuNetSpec(config.hidden, config.width), [ARMS[arm][0] for _, arm in per_net])
     model.reset([seeding.generator(int(s), "init") for s, _ in per_net], [ARMS[arm][1] for _, arm in per_net])
     return model

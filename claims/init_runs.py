@@ -6,7 +6,6 @@ in fixed seed shards, so claims sharing one (C1/C2 share the tanh grid, C7/C8 sh
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,30 +17,12 @@ from deepclaims import seeding
 from deepclaims.cache import ResultCache
 from deepclaims.data.embedded import digits, split_half
 from deepclaims.data.real import load_arrays
-from deepclaims.training import Split, TrainConfig, evaluate, train
+from deepclaims.training import Split, TrainConfig, evaluate, one_cpu_thread, train
 from models.init_stacks import StackSpec, build_stack
 from models.mlp002 import MLP002Spec, build_mlp002
 
 VIOLIN_VALUES = 400  # per layer and seed kept for the violin figures
 SHARD = 32
-
-
-@contextmanager
-def one_cpu_thread():
-    """Run one experiment with a single intra-op CPU thread, then restore the setting.
-
-    These networks are small (per-seed matmuls of at most 32 x 784 x 600), so a second
-    thread gains little; on a shared 2-core machine it costs a great deal: with other jobs
-    running, OpenMP's per-op barriers made a 2-thread training of the C6 set-up 75 times
-    slower than 1 thread (20 s against 0.27 s, measured). Under xdist the plugin already
-    gives each worker its share; this never raises the count.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------- inputs

@@ -15,7 +15,7 @@ from deepclaims import seeding
 from deepclaims.cache import ResultCache
 from deepclaims.data.embedded import embedded
 from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats
-from deepclaims.training import TrainConfig, train
+from deepclaims.training import TrainConfig, one_cpu_thread, train
 from models.mlp import DenseSpec, build
 
 
@@ -39,6 +39,11 @@ class Run:
 
 
 def _compute(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
+    with one_cpu_thread(run.device):
+        return _train_and_probe(run, seeds)
+
+
+def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
     device = torch.device(run.device)
     data = embedded(run.dataset, data_seed=run.data_seed).to(device)
     model = build(run.model, len(seeds), run.spec, seeding.generators(seeds, "init")).to(device)

@@ -17,7 +17,7 @@ import pytest
 
 from claims import figures
 from claims.runs import Run, run
-from deepclaims.depth import depth_ratio, max_trainable_depth
+from deepclaims.depth import bootstrap_depth_ratio, max_trainable_depth
 from deepclaims.fidelity import select
 from deepclaims.stats import paired_difference, paired_proportion_difference, proportion, t_interval
 from deepclaims.training import TrainConfig
@@ -230,11 +230,12 @@ def tanh_sweeps(result_cache, tier, seed_base, device):
             "resnet": ([resnet_weight_layers(b) for b in tier.resnet_blocks], res)}
 
 
-def judge_A5(claim, ffnet_sweep, resnet_sweep, n: int):
+def judge_A5(claim, ffnet_sweep, resnet_sweep):
     ff = max_trainable_depth(*ffnet_sweep, CONFIDENCE)
     res = max_trainable_depth(*resnet_sweep, CONFIDENCE)
-    claim.part("max trainable depth ResNet / FFNet (weight layers)", depth_ratio(res, ff, n, CONFIDENCE),
-               2.0, "above", ffnet_bracket=[ff.low, ff.high], resnet_bracket=[res.low, res.high],
+    claim.part("max trainable depth ResNet / FFNet (weight layers)",
+               bootstrap_depth_ratio(resnet_sweep, ffnet_sweep, CONFIDENCE), 2.0, "above",
+               wilson_brackets=f"FFNet [{ff.low}, {ff.high}], ResNet [{res.low}, {res.high}]",
                meaning="far deeper means at least twice as deep")
     return ff, res
 
@@ -255,9 +256,11 @@ def _trainable_figure(curves: dict):
 @pytest.mark.claim("A5")
 def test_A5_resnet_trains_far_deeper(claim, tanh_sweeps, tier, seed_base):
     claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.sweep_seeds))
-    ff, res = judge_A5(claim, tanh_sweeps["ffnet"], tanh_sweeps["resnet"], tier.sweep_seeds)
-    claim.note("trainable", f"test accuracy >= {LEARNED_ACCURACY} after {tier.sweep_epochs} epochs; a depth is "
-                            "trainable when the Wilson interval of the trainable fraction lies above 1/2")
+    ff, res = judge_A5(claim, tanh_sweeps["ffnet"], tanh_sweeps["resnet"])
+    claim.note("trainable", f"test accuracy >= {LEARNED_ACCURACY} after {tier.sweep_epochs} epochs; the maximum "
+                            "trainable depth is where the trainable fraction crosses 1/2 (interpolated), its "
+                            "interval a bootstrap over seeds; the Wilson brackets give the deepest depth "
+                            "confidently trainable and the first confidently not")
     claim.note("FFNet max trainable depth (weight layers)", f"{ff.estimate:.1f} in [{ff.low}, {ff.high}]")
     claim.note("ResNet max trainable depth (weight layers)", f"{res.estimate:.1f} in [{res.low}, {res.high}]")
     claim.note("003 reports", "tanh FFNet about 20 hidden layers (21 weight layers), ResNet about 74 blocks "
@@ -285,27 +288,26 @@ def relu_evidence(result_cache, tier, seed_base, device, tanh_sweeps):
             "tutorial_tanh": tutorial(TUTORIAL_TANH), "tutorial_relu": tutorial(TUTORIAL_RELU)}
 
 
-def judge_A6(claim, ev, n: int) -> None:
+def judge_A6(claim, ev) -> None:
     """The two statements as their sources made them: 003's ReLU FFNet used the lab's
     Glorot-uniform init; the tutorial paired tanh with RandomUniform(0, 1) and ReLU with
     He-uniform. Where else each holds (ReLU with He init) is reported beside them."""
     tanh = max_trainable_depth(*ev["tanh"], CONFIDENCE)
     relu = max_trainable_depth(*ev["relu_glorot"], CONFIDENCE)
     claim.part("003: max trainable depth tanh / ReLU, both Glorot-uniform (the lab's init)",
-               depth_ratio(tanh, relu, n, CONFIDENCE), 1.0, "above",
-               tanh_bracket=[tanh.low, tanh.high], relu_bracket=[relu.low, relu.high])
+               bootstrap_depth_ratio(ev["tanh"], ev["relu_glorot"], CONFIDENCE), 1.0, "above",
+               wilson_brackets=f"tanh [{tanh.low}, {tanh.high}], ReLU [{relu.low}, {relu.high}]")
     claim.part("tutorial: fraction of tanh + RandomUniform(0,1) runs that learn (make_circles)",
                proportion(learned(ev["tutorial_tanh"]), CONFIDENCE), 0.5, "below", source_result="0.530 / 0.468")
     claim.part("tutorial: fraction of ReLU + He-uniform runs that learn (make_circles)",
                proportion(learned(ev["tutorial_relu"]), CONFIDENCE), 0.5, "above", source_result="0.836 / 0.840")
 
 
-def relu_he_note(ev, n: int) -> str:
-    tanh = max_trainable_depth(*ev["tanh"], CONFIDENCE)
+def relu_he_note(ev) -> str:
     he = max_trainable_depth(*ev["relu_he"], CONFIDENCE)
-    ratio = depth_ratio(tanh, he, n, CONFIDENCE)
+    ratio = bootstrap_depth_ratio(ev["tanh"], ev["relu_he"], CONFIDENCE)
     verdict = decide(ratio, 1.0, "above")
-    return (f"with He-uniform init the ReLU FFNet's max trainable depth is {he.estimate:.1f} in [{he.low}, {he.high}] "
+    return (f"the ReLU FFNet's max trainable depth is {he.estimate:.1f} in [{he.low}, {he.high}] "
             f"weight layers; tanh / ReLU ratio {ratio.value:.2f} in [{ratio.low:.2f}, {ratio.high:.2f}]: "
             f"003's statement is {verdict} under He init")
 
@@ -314,8 +316,8 @@ def relu_he_note(ev, n: int) -> str:
 def test_A6_activation_and_depth(claim, relu_evidence, tier, seed_base):
     claim.dataset = "two spirals and make_circles (embedded)"
     claim.seeds = list(range(seed_base, seed_base + tier.sweep_seeds))
-    judge_A6(claim, relu_evidence, tier.sweep_seeds)
-    claim.note("ReLU with He-uniform init", relu_he_note(relu_evidence, tier.sweep_seeds))
+    judge_A6(claim, relu_evidence)
+    claim.note("ReLU with He-uniform init", relu_he_note(relu_evidence))
     claim.figure(_trainable_figure({"FFNet tanh, Glorot": relu_evidence["tanh"],
                                     "FFNet ReLU, Glorot": relu_evidence["relu_glorot"],
                                     "FFNet ReLU, He": relu_evidence["relu_he"]}), "trainable_fraction_by_activation")

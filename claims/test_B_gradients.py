@@ -120,7 +120,10 @@ def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, fidelity, see
     judge_B3(claim, relu)
     grads = relu["step_mean_abs_grad"][:, :, TRACKED_LAYER]
     loss_link = np.array([spearmanr(g, l).statistic for g, l in zip(grads, relu["step_loss"])])
-    claim.note("Spearman rho of 4th-layer mean|grad| vs training loss, per seed (mean)", float(loss_link.mean()))
+    claim.note("Spearman rho of 4th-layer mean|grad| vs training loss, per seed",
+               f"{t_interval(loss_link, CONFIDENCE)}; a negative value means the gradient grows while the "
+               "loss falls: the deeper layers' gradients grow as the earlier layers' features sharpen and "
+               "the net's outputs react more strongly to its weights")
     fig, axes = figures.plt.subplots(1, 2, figsize=(9, 3))
     x = np.arange(grads.shape[1])
     for act in ("sigmoid", "relu"):
@@ -134,8 +137,4 @@ def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, fidelity, see
     ax2.plot(x, relu["step_loss"].mean(0), color="black", lw=0.6, ls="--")
     ax2.set_ylabel("training loss (dashed)", fontsize=7)
     claim.figure(fig, "mean_abs_gradient_over_iterations")
-    claim.conclude(expected=B3_EXPECTED, finding=B3_FINDING)
-
-
-B3_EXPECTED = "reproduced"
-B3_FINDING = ""
+    claim.conclude()

@@ -58,28 +58,44 @@ def max_trainable_depth(depths, trainable, confidence: float = 0.95) -> DepthLim
             high = float(d)
             break
     # Point estimate: the first crossing of one half, linearly interpolated.
-    estimate = math.inf
-    if fractions[0] < 0.5:
-        estimate = float(depths[0])
-    for (d0, f0), (d1, f1) in zip(zip(depths, fractions), zip(depths[1:], fractions[1:])):
-        if f0 >= 0.5 > f1:
-            estimate = d0 + (f0 - 0.5) / (f0 - f1) * (d1 - d0)
-            break
-    if not math.isfinite(estimate):  # never crossed: censored at the deepest swept depth
-        estimate = float(depths[-1])
+    estimate = crossing_depth(depths, fractions)
     estimate = min(max(estimate, low), high)
     return DepthLimit(tuple(depths), tuple(float(f) for f in fractions), tuple(float(e.low) for e in ests),
                       tuple(float(e.high) for e in ests), float(estimate), low, high)
 
 
-def depth_ratio(deeper: DepthLimit, shallower: DepthLimit, n: int, confidence: float) -> Estimate:
-    """How many times deeper one architecture trains than another, with a bracket.
+def crossing_depth(depths, fractions) -> float:
+    """Where the trainable fraction first falls below one half, linearly interpolated;
+    the deepest swept depth when it never does (a censored, conservative value)."""
+    if fractions[0] < 0.5:
+        return float(depths[0])
+    for (d0, f0), (d1, f1) in zip(zip(depths, fractions), zip(depths[1:], fractions[1:])):
+        if f0 >= 0.5 > f1:
+            return d0 + (f0 - 0.5) / (f0 - f1) * (d1 - d0)
+    return float(depths[-1])
 
-    The bracket's ends combine the two brackets pessimistically and optimistically:
-    [deeper.low / shallower.high, deeper.high / shallower.low].
+
+def bootstrap_depth_ratio(deeper, shallower, confidence: float = 0.95, resamples: int = 2000,
+                          seed: int = 0) -> Estimate:
+    """Ratio of two sweeps' crossing depths with a percentile bootstrap over seeds.
+
+    ``deeper`` and ``shallower`` are (depths, trainable [depths, seeds]) pairs. Seeds are
+    resampled independently per sweep (each sweep's seeds are columns of its array); the
+    generator is fixed, so the same evidence always gives the same interval.
     """
-    lo = deeper.low / shallower.high if shallower.high > 0 else math.inf
-    hi = deeper.high / shallower.low if shallower.low > 0 else math.inf
-    est = deeper.estimate / shallower.estimate if shallower.estimate > 0 else math.inf
-    est = min(max(est, lo), hi)
-    return Estimate(float(est), float(lo), float(hi), confidence, "depth-bracket ratio", n)
+    rng = np.random.default_rng(seed)
+
+    def crossing(sweep, idx=None):
+        depths, flags = sweep
+        flags = np.asarray(flags, dtype=bool)
+        chosen = flags if idx is None else flags[:, idx]
+        return crossing_depth(list(depths), chosen.mean(1))
+
+    n_deep, n_shallow = np.asarray(deeper[1]).shape[1], np.asarray(shallower[1]).shape[1]
+    ratios = np.array([crossing(deeper, rng.integers(0, n_deep, n_deep))
+                       / crossing(shallower, rng.integers(0, n_shallow, n_shallow)) for _ in range(resamples)])
+    alpha = 1 - confidence
+    low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
+    return Estimate(crossing(deeper) / crossing(shallower), float(low), float(high), confidence,
+                    "bootstrap over seeds", int(min(n_deep, n_shallow)))
+

@@ -131,8 +131,12 @@ class RecordCollector:
     def __init__(self, config):
         self.config = config
         self.records: dict[str, dict] = {}
+        self.durations: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report):
+        # Setup counts too: a claim's experiment usually runs in a shared fixture, and the
+        # first claim to need it pays for it.
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
         for name, value in getattr(report, "user_properties", ()):
             if name == RECORD_KEY:
                 self.records[report.nodeid] = json.loads(value)
@@ -140,6 +144,8 @@ class RecordCollector:
     def pytest_sessionfinish(self, session):
         if hasattr(self.config, "workerinput") or not self.records:
             return
+        for nodeid, record in self.records.items():
+            record["duration_s"] = round(self.durations.get(nodeid, record["duration_s"]), 3)
         path = write_reports(_report_dir(self.config), list(self.records.values()))
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

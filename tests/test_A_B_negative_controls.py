@@ -11,19 +11,12 @@ import pytest
 
 from claims import test_A_depth as A
 from claims import test_B_gradients as B
-from claims.catalogue import CATALOGUE
 from claims.runs import Run, run
-from deepclaims.recorder import ClaimRecorder
-from deepclaims.verdict import REPRODUCED, combine
+from deepclaims.verdict import REPRODUCED
+from tests.controls import judged
 
 CONTROL_SEEDS = 16
 CONTROL_EPOCHS = 60
-
-
-def judged(claim_id, judge, *evidence, tmp_path):
-    rec = ClaimRecorder(claim_id, CATALOGUE[claim_id], "ci", "cpu", tmp_path)
-    judge(rec, *evidence)
-    return combine([p.verdict for p in rec.parts])
 
 
 def spirals_run(result_cache, spec, model, epochs=CONTROL_EPOCHS, probe=True):
@@ -70,9 +63,7 @@ def test_A4_finding_breaks_if_the_ffnet_bottom_layer_were_frozen(control_runs, t
 def test_A5_fails_when_the_resnet_is_no_deeper(tmp_path):
     depths = [4, 8, 16, 32, 64]
     flags = np.array([[True] * 16, [True] * 16, [True] * 8 + [False] * 8, [False] * 16, [False] * 16])
-    rec = ClaimRecorder("A5", CATALOGUE["A5"], "ci", "cpu", tmp_path)
-    A.judge_A5(rec, (depths, flags), (depths, flags), 16)
-    assert combine([p.verdict for p in rec.parts]) != REPRODUCED
+    assert judged("A5", A.judge_A5, (depths, flags), (depths, flags), tmp_path=tmp_path) != REPRODUCED
 
 
 def test_A6_fails_when_the_activations_are_swapped(tmp_path):
@@ -84,7 +75,7 @@ def test_A6_fails_when_the_activations_are_swapped(tmp_path):
     # tanh trains shallower than ReLU, and the tutorial's two arms trade places.
     evidence = {"tanh": (depths, shallow), "relu_glorot": (depths, deep),
                 "tutorial_tanh": learned, "tutorial_relu": chance}
-    assert judged("A6", A.judge_A6, evidence, 16, tmp_path=tmp_path) != REPRODUCED
+    assert judged("A6", A.judge_A6, evidence, tmp_path=tmp_path) != REPRODUCED
 
 
 def test_A7_fails_when_both_arms_lack_batch_norm(result_cache, tmp_path):

@@ -14,23 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from claims.catalogue import CATALOGUE
 from claims.init_runs import MLP002Run, StackTrain, _train_mlp002, _train_stack, mlp002_data, probe_batch, probe_layers
 from claims.test_C_init import (BASE, C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, NON_SATURATING, SATURATING,
                                 judge_C1, judge_C2, judge_C3, judge_C4, judge_C5, judge_C6, judge_C7, judge_C8)
 from dataclasses import replace
-from deepclaims.recorder import ClaimRecorder
-from deepclaims.verdict import CONTRADICTED, REPRODUCED, combine
+from tests.controls import recorder, verdict
+from deepclaims.verdict import CONTRADICTED, REPRODUCED
 
 SEEDS = list(range(8))
-
-
-def recorder(claim_id: str, tmp_path) -> ClaimRecorder:
-    return ClaimRecorder(claim_id, CATALOGUE[claim_id], "ci", "cpu", tmp_path)
-
-
-def verdict(rec: ClaimRecorder) -> str:
-    return combine([p.verdict for p in rec.parts])
 
 
 @pytest.fixture(scope="module")

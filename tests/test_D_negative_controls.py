@@ -12,18 +12,8 @@ import numpy as np
 import pytest
 
 from claims import test_D_dying_relu as D
-from claims.catalogue import CATALOGUE
 from claims.dying_relu_runs import BornDeadGrid, CollapseRun, born_dead_by_depth, train_collapse
-from deepclaims.recorder import ClaimRecorder
-from deepclaims.verdict import combine
-
-
-def recorder(claim_id: str, tmp_path) -> ClaimRecorder:
-    return ClaimRecorder(claim_id, CATALOGUE[claim_id], "ci", "cpu", tmp_path)
-
-
-def verdict(rec: ClaimRecorder) -> str:
-    return combine([p.verdict for p in rec.parts])
+from tests.controls import recorder, verdict
 
 
 @pytest.fixture(scope="module")

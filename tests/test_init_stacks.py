@@ -9,8 +9,8 @@ import torch
 
 from deepclaims import seeding
 from deepclaims.errors import ConfigError
-from models.init_stacks import InitStack, StackSpec, build_stack
-from models.mlp002 import MLP002, MLP002Spec, build_mlp002
+from models.init_stacks import StackSpec, build_stack
+from models.mlp002 import MLP002Spec, build_mlp002
 
 
 def gens(seeds):
