@@ -108,6 +108,18 @@ class SeedLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+def seed_linears(module: nn.Module) -> list[tuple[str, SeedLinear]]:
+    """The SeedLinear layers of a model in registration order (bottom to top)."""
+    return [(name, m) for name, m in module.named_modules() if isinstance(m, SeedLinear)]
+
+
+def reset_seed_linears(module: nn.Module, gens: Sequence[torch.Generator], scheme: str,
+                       scale: float | None = None) -> None:
+    """Draw every SeedLinear's weights from the seeds' generators, layer by layer, bottom to top."""
+    for _, layer in seed_linears(module):
+        layer.reset(gens, scheme, scale)
+
+
 class SeedBatchNorm(nn.Module):
     """Batch normalisation over the batch axis, separately for each seed.
 

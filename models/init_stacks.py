@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from deepclaims.batched import SeedLinear, activation, init_bound_or_std
+from deepclaims.batched import SeedLinear, activation, init_bound_or_std, reset_seed_linears, seed_linears
 from deepclaims.errors import ConfigError
 
 
@@ -63,12 +63,11 @@ class InitStack(nn.Module):
         self.output = SeedLinear(n_seeds, spec.width, spec.out_features)
 
     def dense_layers(self) -> list[tuple[str, SeedLinear]]:
-        return [(name, m) for name, m in self.named_modules() if isinstance(m, SeedLinear)]
+        return seed_linears(self)
 
     def reset(self, gens: Sequence[torch.Generator]) -> "InitStack":
         """Seed i's weights from gens[i], bottom to top; biases zero (as in both sources)."""
-        for _, layer in self.dense_layers():
-            layer.reset(gens, self.spec.init, self.spec.sigma)
+        reset_seed_linears(self, gens, self.spec.init, self.spec.sigma)
         return self
 
     def trace(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:

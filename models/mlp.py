@@ -12,7 +12,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from deepclaims.batched import SeedBatchNorm, SeedLinear, activation, init_bound_or_std
+from deepclaims.batched import (SeedBatchNorm, SeedLinear, activation, init_bound_or_std, reset_seed_linears,
+                                seed_linears)
 from deepclaims.errors import ConfigError
 
 
@@ -50,12 +51,11 @@ class _SeedNet(nn.Module):
         self.act = activation(spec.activation)
 
     def dense_layers(self) -> list[tuple[str, SeedLinear]]:
-        return [(name, m) for name, m in self.named_modules() if isinstance(m, SeedLinear)]
+        return seed_linears(self)
 
     def reset(self, gens: Sequence[torch.Generator]) -> "_SeedNet":
         """Draw every seed's weights from its generator, layer by layer, bottom to top."""
-        for _, layer in self.dense_layers():
-            layer.reset(gens, self.spec.init, self.spec.init_scale)
+        reset_seed_linears(self, gens, self.spec.init, self.spec.init_scale)
         return self
 
     def _norm(self, features: int) -> nn.Module:
