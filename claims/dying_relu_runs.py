@@ -152,7 +152,7 @@ def _train_collapse(config: CollapseRun, seeds: list[int], device: torch.device)
 
 
 def collapse_run(cache: ResultCache, config: CollapseRun, seed_base: int, shard_size: int) -> dict[str, np.ndarray]:
-    seeds = list(range(seed_base, seed_base + config.seeds))
+    seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded("D_collapse", config, seeds, lambda s: train_collapse(config, s), shard_size)
 
 
@@ -194,5 +194,5 @@ def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
 
 
 def born_dead_run(cache: ResultCache, config: BornDeadGrid, seed_base: int, shard_size: int):
-    seeds = list(range(seed_base, seed_base + config.nets))
+    seeds = seeding.seed_range(seed_base, config.nets)
     return cache.sharded("D_born_dead", config, seeds, lambda s: born_dead_by_depth(config, s), shard_size)

@@ -115,7 +115,7 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
 
 
 def probe(cache: ResultCache, config: ProbeRun, seed_base: int, x: torch.Tensor, y: torch.Tensor):
-    seeds = list(range(seed_base, seed_base + config.seeds))
+    seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded("C_probe", config, seeds, lambda s: probe_layers(config.spec, s, x, y), SHARD)
 
 
@@ -181,7 +181,7 @@ def _train_stack_body(config: StackTrain, seeds: list[int]) -> dict[str, np.ndar
 
 
 def train_stack(cache: ResultCache, experiment: str, config: StackTrain, seed_base: int):
-    seeds = list(range(seed_base, seed_base + config.seeds))
+    seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded(experiment, config, seeds, lambda s: _train_stack(config, s), SHARD)
 
 
@@ -236,7 +236,7 @@ def _train_mlp002_body(config: MLP002Run, seeds: list[int], data: Split) -> dict
 
 
 def train_mlp002(cache: ResultCache, config: MLP002Run, seed_base: int, data: Split):
-    seeds = list(range(seed_base, seed_base + config.seeds))
+    seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded("C_mlp002", config, seeds, lambda s: _train_mlp002(config, s, data), 16)
 
 

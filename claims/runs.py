@@ -63,5 +63,5 @@ def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
 
 def run(cache: ResultCache, experiment: str, config: Run, seed_base: int, shard_size: int = 32):
     """The merged results of ``config`` over seeds seed_base .. seed_base+config.seeds-1."""
-    seeds = list(range(seed_base, seed_base + config.seeds))
+    seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded(experiment, config, seeds, lambda s: _compute(config, s), shard_size)

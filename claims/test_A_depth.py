@@ -19,6 +19,7 @@ from claims import figures
 from claims.runs import Run, run
 from deepclaims.depth import bootstrap_depth_ratio, max_trainable_depth
 from deepclaims.fidelity import select
+from deepclaims.seeding import seed_range
 from deepclaims.stats import paired_difference, paired_proportion_difference, proportion, t_interval
 from deepclaims.training import TrainConfig
 from deepclaims.verdict import decide
@@ -85,7 +86,7 @@ def judge_A1(claim, ffnet) -> None:
 
 @pytest.mark.claim("A1")
 def test_A1_deep_ffnet_does_not_learn(claim, lab_pair, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.seeds)
     judge_A1(claim, lab_pair["ffnet"])
     claim.note("fraction of FFNet runs that learned (test acc >= 0.6)", proportion(learned(lab_pair["ffnet"])).value)
     claim.conclude()
@@ -100,7 +101,7 @@ def judge_A2(claim, resnet, ffnet) -> None:
 
 @pytest.mark.claim("A2")
 def test_A2_resnet_learns_same_task(claim, lab_pair, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.seeds)
     judge_A2(claim, lab_pair["resnet"], lab_pair["ffnet"])
     fig, ax = figures.plt.subplots(figsize=(5, 3))
     x = np.arange(1, lab_pair["ffnet"]["epoch_loss"].shape[1] + 1)
@@ -151,7 +152,7 @@ def _layer_gradient_figure(pair):
 
 @pytest.mark.claim("A3")
 def test_A3_gradients_vanish_in_ffnet_not_resnet(claim, lab_pair, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.seeds)
     judge_A3(claim, lab_pair["ffnet"], lab_pair["resnet"])
     for name, res in lab_pair.items():
         at_init = log_bottom_top(res["grad_norm"], _sizes(res), epoch=0)
@@ -174,7 +175,7 @@ def judge_A4(claim, ffnet, resnet) -> None:
 
 @pytest.mark.claim("A4")
 def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.seeds)
     judge_A4(claim, lab_pair["ffnet"], lab_pair["resnet"])
     for name, res in lab_pair.items():
         profile = np.median(np.log10(np.maximum(res["weight_change"][:, -1, :], 1e-30)), 0)
@@ -255,7 +256,7 @@ def _trainable_figure(curves: dict):
 
 @pytest.mark.claim("A5")
 def test_A5_resnet_trains_far_deeper(claim, tanh_sweeps, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.sweep_seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.sweep_seeds)
     ff, res = judge_A5(claim, tanh_sweeps["ffnet"], tanh_sweeps["resnet"])
     claim.note("trainable", f"test accuracy >= {LEARNED_ACCURACY} after {tier.sweep_epochs} epochs; the maximum "
                             "trainable depth is where the trainable fraction crosses 1/2 (interpolated), its "
@@ -315,7 +316,7 @@ def relu_he_note(ev) -> str:
 @pytest.mark.claim("A6")
 def test_A6_activation_and_depth(claim, relu_evidence, tier, seed_base):
     claim.dataset = "two spirals and make_circles (embedded)"
-    claim.seeds = list(range(seed_base, seed_base + tier.sweep_seeds))
+    claim.seeds = seed_range(seed_base, tier.sweep_seeds)
     judge_A6(claim, relu_evidence)
     claim.note("ReLU with He-uniform init", relu_he_note(relu_evidence))
     claim.figure(_trainable_figure({"FFNet tanh, Glorot": relu_evidence["tanh"],
@@ -348,7 +349,7 @@ def judge_A7(claim, plain, bn) -> None:
 
 @pytest.mark.claim("A7")
 def test_A7_batch_norm_prevents_dying_relu(claim, bn_pair, tier, seed_base):
-    claim.dataset, claim.seeds = "two spirals (embedded)", list(range(seed_base, seed_base + tier.seeds))
+    claim.dataset, claim.seeds = "two spirals (embedded)", seed_range(seed_base, tier.seeds)
     judge_A7(claim, bn_pair["plain"], bn_pair["bn"])
     claim.note("network", f"FFNet, {tier.bn_depth} hidden ReLU layers of width 5, Glorot-uniform; BN after each "
                           "hidden dense layer, before the activation")

@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 from claims import figures
 from claims.runs import Run, run
 from deepclaims.fidelity import select
+from deepclaims.seeding import seed_range
 from deepclaims.stats import t_interval
 from deepclaims.training import TrainConfig
 from models.mlp import DenseSpec
@@ -69,7 +70,7 @@ def judge_B1(claim, sigmoid, relu) -> None:
 @pytest.mark.claim("B1")
 def test_B1_sigmoid_gradients_closer_to_zero(claim, gradient_runs, fidelity, seed_base):
     claim.dataset = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
-    claim.seeds = list(range(seed_base, seed_base + select(TIERS, fidelity).seeds))
+    claim.seeds = seed_range(seed_base, select(TIERS, fidelity).seeds)
     judge_B1(claim, gradient_runs["sigmoid"], gradient_runs["relu"])
     claim.note("final test accuracy sigmoid / ReLU", f"{gradient_runs['sigmoid']['test_acc'].mean():.3f} / "
                                                       f"{gradient_runs['relu']['test_acc'].mean():.3f}")
@@ -88,7 +89,7 @@ def judge_B2(claim, runs) -> None:
 @pytest.mark.claim("B2")
 def test_B2_gradient_histograms_per_layer(claim, gradient_runs, fidelity, seed_base):
     claim.dataset = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
-    claim.seeds = list(range(seed_base, seed_base + select(TIERS, fidelity).seeds))
+    claim.seeds = seed_range(seed_base, select(TIERS, fidelity).seeds)
     judge_B2(claim, gradient_runs)
     panels = {}
     layers = DIGIT_NET.depth + 1
@@ -115,7 +116,7 @@ def judge_B3(claim, relu) -> None:
 @pytest.mark.claim("B3")
 def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, fidelity, seed_base):
     claim.dataset = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
-    claim.seeds = list(range(seed_base, seed_base + select(TIERS, fidelity).seeds))
+    claim.seeds = seed_range(seed_base, select(TIERS, fidelity).seeds)
     relu = gradient_runs["relu"]
     judge_B3(claim, relu)
     grads = relu["step_mean_abs_grad"][:, :, TRACKED_LAYER]

@@ -49,6 +49,7 @@ from claims.init_runs import (DIVERGED_LOSS, MLP002Run, ProbeRun, StackTrain, la
                               log10_ratio_last_first, mlp002_data, probe, probe_batch, train_mlp002,
                               train_stack)
 from deepclaims.fidelity import select
+from deepclaims.seeding import seed_range
 from deepclaims.stats import paired_difference, proportion, t_interval
 from deepclaims.training import TrainConfig
 from models.init_stacks import StackSpec
@@ -120,10 +121,6 @@ def normal(act: str, sigma: float) -> StackSpec:
 
 def scheme(act: str, init: str) -> StackSpec:
     return replace(BASE, activation=act, init=init, sigma=None)
-
-
-def seeds_of(seed_base: int, n: int) -> list[int]:
-    return list(range(seed_base, seed_base + n))
 
 
 # ---------------------------------------------------------------- figures
@@ -212,7 +209,7 @@ def saturating_evidence(probe_of):
 @pytest.mark.claim("C1")
 def test_C1_small_sigma_collapses_large_saturates(claim, saturating_evidence, tier, seed_base, batch):
     ev = saturating_evidence
-    claim.dataset, claim.seeds = batch[2], seeds_of(seed_base, tier.probe_seeds)
+    claim.dataset, claim.seeds = batch[2], seed_range(seed_base, tier.probe_seeds)
     judge_C1(claim, ev)
     order = [(f"{a}_{k}", f"{a}, {lbl}") for a in SATURATING for k, lbl in
              (("small", f"N(0, {SMALL_SIGMA})"), ("mid", "N(0, 0.1)"), ("large", f"N(0, {LARGE_SIGMA})"),
@@ -247,7 +244,7 @@ def judge_C2(claim, xavier_tanh: dict) -> None:
 @pytest.mark.claim("C2")
 def test_C2_xavier_keeps_tanh_spread(claim, saturating_evidence, tier, seed_base, batch):
     ev = saturating_evidence
-    claim.dataset, claim.seeds = batch[2], seeds_of(seed_base, tier.probe_seeds)
+    claim.dataset, claim.seeds = batch[2], seed_range(seed_base, tier.probe_seeds)
     judge_C2(claim, ev["tanh_xavier"])
     std = ev["tanh_xavier"]["std"].mean(0)
     claim.note("tanh Glorot-normal: activation std per layer (input, 1..5), mean over seeds",
@@ -295,7 +292,7 @@ def test_C3_he_keeps_relu_second_moment(claim, relu_evidence, result_cache, tier
     he_train = train_stack(result_cache, "C_budget", budget_run("he_normal", tier, device), seed_base)
     xa_train = train_stack(result_cache, "C_budget", budget_run("glorot_normal", tier, device), seed_base)
     claim.dataset = f"{batch[2]} (statistics); embedded 8x8 digits (training)"
-    claim.seeds = seeds_of(seed_base, tier.probe_seeds)
+    claim.seeds = seed_range(seed_base, tier.probe_seeds)
     judge_C3(claim, relu_evidence["he"], relu_evidence["xavier"], he_train, xa_train)
     claim.note("training budget", f"{tier.c3_epochs} epochs, SGD lr 0.01, batch 32, on the 64-pixel digits, "
                                   f"{tier.train_seeds} seeds; same hidden stack (5 x 100 ReLU)")
@@ -328,7 +325,7 @@ def judge_C4(claim, by_sigma: dict) -> None:
 
 @pytest.mark.claim("C4")
 def test_C4_perunicic_sigmas(claim, relu_evidence, tier, seed_base, batch):
-    claim.dataset, claim.seeds = batch[2], seeds_of(seed_base, tier.probe_seeds)
+    claim.dataset, claim.seeds = batch[2], seed_range(seed_base, tier.probe_seeds)
     judge_C4(claim, relu_evidence)
     claim.note("theory (He et al. 2015)", "ratio = 100 * sigma^2 / 2: 0.50, 0.98, 3.92")
     claim.figure(violin_grid({f"ReLU N(0, {s:.2f})": relu_evidence[s] for s in (0.10, 0.14, 0.28)},
@@ -366,7 +363,7 @@ def activation_evidence(probe_of):
 @pytest.mark.claim("C5")
 def test_C5_non_saturating_keep_first_layer_gradients(claim, activation_evidence, tier, seed_base, batch):
     ev = activation_evidence
-    claim.dataset, claim.seeds = batch[2], seeds_of(seed_base, tier.probe_seeds)
+    claim.dataset, claim.seeds = batch[2], seed_range(seed_base, tier.probe_seeds)
     judge_C5(claim, ev["same"])
     for kind, label in (("same", "Glorot-uniform for all"), ("recommended", "recommended init each")):
         claim.note(f"median first-layer gradient norm ({label})",
@@ -414,7 +411,7 @@ def test_C6_clipping_tames_exploding_gradients(claim, result_cache, tier, seed_b
     run = lambda c: train_stack(result_cache, "C_clip", StackTrain(EXPLODING, c, tier.train_seeds, str(device)),
                                 seed_base)
     unclipped, clipped = run(cfg), run(replace(cfg, clip_norm=CLIP_NORM))
-    claim.dataset, claim.seeds = "embedded 8x8 digits", seeds_of(seed_base, tier.train_seeds)
+    claim.dataset, claim.seeds = "embedded 8x8 digits", seed_range(seed_base, tier.train_seeds)
     judge_C6(claim, unclipped, clipped)
     g = clipped["grad_norm_before_clip"]
     claim.note("set-up", "ReLU stack 64 -> 100 -> 5 x 100 -> 10 with N(0, 0.28) weights (twice He's std, so "
@@ -475,7 +472,7 @@ def _dataset_note(claim, pair) -> None:
 def test_C7_batch_norm_trains_faster_and_better(claim, mlp002_pair, tier, seed_base):
     bn, plain = mlp002_pair["bn"], mlp002_pair["plain"]
     _dataset_note(claim, mlp002_pair)
-    claim.seeds = seeds_of(seed_base, tier.c7_seeds)
+    claim.seeds = seed_range(seed_base, tier.c7_seeds)
     judge_C7(claim, bn, plain)
     claim.note("validation accuracy with BN (mean, 95% t)", t_interval(bn["val_acc"], CONFIDENCE).as_dict())
     claim.note("validation accuracy without BN (mean, 95% t)", t_interval(plain["val_acc"], CONFIDENCE).as_dict())
@@ -506,7 +503,7 @@ def judge_C8(claim, bn: dict) -> None:
 def test_C8_unscaled_test_inputs_degrade_accuracy(claim, mlp002_pair, tier, seed_base):
     bn, plain = mlp002_pair["bn"], mlp002_pair["plain"]
     _dataset_note(claim, mlp002_pair)
-    claim.seeds = seeds_of(seed_base, tier.c7_seeds)
+    claim.seeds = seed_range(seed_base, tier.c7_seeds)
     judge_C8(claim, bn)
     claim.note("accuracy scaled / unscaled (mean)", f"{bn['val_acc'].mean():.3f} / {bn['unscaled_acc'].mean():.3f}")
     claim.note("loss scaled / unscaled (mean)", f"{bn['val_loss'].mean():.3f} / {bn['unscaled_loss'].mean():.2f}")

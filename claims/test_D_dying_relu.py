@@ -46,6 +46,7 @@ from claims import figures
 from claims.dying_relu_runs import (ARM_LABELS, COLLAPSE_FRACTION, TARGET_LABELS, BornDeadGrid, CollapseRun,
                                     born_dead_run, collapse_run, collapsed)
 from deepclaims.fidelity import select
+from deepclaims.seeding import seed_range
 from deepclaims.stats import Estimate, paired_proportion_difference, proportion, wilson_interval
 from deepclaims.verdict import decide
 
@@ -176,7 +177,7 @@ def collapse_figure(result, config: CollapseRun):
 
 
 def _seeds(claim, seed_base: int, n: int) -> None:
-    claim.seeds = list(range(seed_base, seed_base + n))
+    claim.seeds = seed_range(seed_base, n)
     claim.dataset = "Lu et al.'s 1-D targets, 3000 uniform points per training (generated)"
 
 
@@ -310,7 +311,7 @@ D3_FINDING = ("The trends hold: born-dead probability rises with depth at every 
 @pytest.mark.claim("D3")
 def test_D3_born_dead_probability(claim, result_cache, tier, seed_base):
     born = born_dead_run(result_cache, tier.born, seed_base, max(1, tier.born.nets // 2))["born_dead"]
-    claim.seeds = list(range(seed_base, seed_base + tier.born.nets))
+    claim.seeds = seed_range(seed_base, tier.born.nets)
     claim.dataset = (f"none (initialisation only), born-dead checked on a {tier.born.grid_points}-point grid of "
                      "[-sqrt(7), sqrt(7)]")
     judge_D3(claim, born, tier.born.widths)

@@ -223,8 +223,3 @@ def claim(request, pytestconfig, claim_catalogue, fidelity, device):
     record = recorder.record()
     record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     request.node.user_properties.append((RECORD_KEY, json.dumps(record)))
-
-
-def seed_range(seed_base: int, count: int) -> list[int]:
-    """The seeds a claim over ``count`` seeds uses under ``--seed-base``."""
-    return list(range(seed_base, seed_base + count))

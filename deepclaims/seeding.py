@@ -15,6 +15,13 @@ from deepclaims.errors import ConfigError
 STREAMS = ("init", "data", "order", "dropout", "eval")
 
 
+def seed_range(seed_base: int, count: int) -> list[int]:
+    """The seeds of an experiment over ``count`` seeds under ``--seed-base``."""
+    if count < 1:
+        raise ConfigError(f"an experiment needs at least one seed, got {count}")
+    return list(range(seed_base, seed_base + count))
+
+
 def stream_seed(seed: int, stream: str) -> int:
     """A 63-bit integer mixing the seed and the stream name (stable across platforms)."""
     if stream not in STREAMS:
