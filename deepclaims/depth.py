@@ -32,9 +32,6 @@ class DepthLimit:
     low: float
     high: float
 
-    def as_estimate(self, n: int, confidence: float) -> Estimate:
-        return Estimate(self.estimate, self.low, self.high, confidence, "wilson-bracket", n)
-
 
 def max_trainable_depth(depths, trainable, confidence: float = 0.95) -> DepthLimit:
     """``trainable`` is a boolean array [len(depths), seeds]; depths must increase."""

@@ -20,16 +20,6 @@ def dense_weights(model) -> list[torch.Tensor]:
     return [layer.weight for _, layer in model.dense_layers()]
 
 
-def weight_grad_norms(model) -> np.ndarray:
-    """Per-seed Frobenius norm of each dense layer's weight gradient: [S, L] (bottom to top)."""
-    rows = []
-    for w in dense_weights(model):
-        if w.grad is None:
-            raise ConfigError("weight_grad_norms needs gradients; call it after backward()")
-        rows.append(w.grad.detach().flatten(1).norm(dim=1))
-    return torch.stack(rows, 1).cpu().numpy()
-
-
 def full_batch_gradients(model, x: torch.Tensor, y: torch.Tensor, loss: str) -> list[torch.Tensor]:
     """Each dense layer's weight gradient of the loss over the whole of (x, y), per seed.
 

@@ -36,10 +36,6 @@ class Verdict:
     finding: str = ""
     details: dict = field(default_factory=dict)
 
-    @property
-    def as_expected(self) -> bool:
-        return self.verdict == self.expected_verdict
-
     def message(self) -> str:
         """One screen saying what was measured, its interval, what was expected and the source."""
         side = {"above": ">", "below": "<", "equal": "=="}[self.direction]

@@ -122,11 +122,6 @@ class ResNetMLP(_SeedNet):
         return self.output(x), acts
 
 
-def weight_layer_count(model: _SeedNet) -> int:
-    """Number of dense (weight) layers, the depth measure comparable across FFNet and ResNet."""
-    return len(model.dense_layers())
-
-
 def build(kind: str, n_seeds: int, spec: DenseSpec, gens: Sequence[torch.Generator], **options) -> _SeedNet:
     """Build and initialise a model by name: ``ffnet``, ``resnet`` or ``resnet_noskip``."""
     if kind == "ffnet":
