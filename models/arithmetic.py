@@ -148,6 +148,19 @@ def stacked_receptive_field(n_layers: int, kernel: int) -> int:
     return n_layers * kernel - n_layers + 1
 
 
+def receptive_field(layers: Iterable[tuple[int, int, int]]) -> int:
+    """Receptive field of a stack of ``(kernel, stride, dilation)`` layers along one axis.
+
+    Layer i widens the window by ``(k_i - 1) d_i`` input steps of its own input, and one
+    step there is ``prod_{j<i} s_j`` pixels of the network's input.
+    """
+    field_size, jump = 1, 1
+    for kernel, stride, dilation in layers:
+        field_size += (kernel - 1) * dilation * jump
+        jump *= stride
+    return field_size
+
+
 @dataclass(frozen=True)
 class Formulas:
     """The closed forms :func:`analyse` uses; a negative control replaces one of them
