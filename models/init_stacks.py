@@ -75,13 +75,14 @@ class InitStack(nn.Module):
         index 0 is the input layer, 1..hidden the hidden layers."""
         if x.dim() == 2:
             x = x.unsqueeze(0).expand(self.n_seeds, *x.shape)
+        x = x.mT                      # columns inside (see deepclaims.batched), rows outside
         pre, post = [], []
         for layer in self.layers:
             z = layer(x)
             x = self.act(z)
-            pre.append(z)
-            post.append(x)
-        return self.output(x), pre, post
+            pre.append(z.mT)
+            post.append(x.mT)
+        return self.output(x).mT, pre, post
 
     def forward_with_activations(self, x):
         logits, _, acts = self.trace(x)

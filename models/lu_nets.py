@@ -63,7 +63,8 @@ class LuNetSpec:
 
 def draw_nets(sizes: Sequence[int], gens: Sequence[torch.Generator], scheme: str
               ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per layer, (weights [S, in, out], biases [S, 1, out]) for nets drawn from ``gens``.
+    """Per layer, (weights [S, out, in], biases [S, out, 1]) for nets drawn from ``gens``
+    (``SeedLinear``'s layout).
 
     Net s's numbers come from one or two calls on gens[s] only (not one per layer), and
     are then cut into layers for all nets at once, which keeps initialising thousands of
@@ -79,7 +80,7 @@ def draw_nets(sizes: Sequence[int], gens: Sequence[torch.Generator], scheme: str
         at = 0
         for n, m in shapes:
             v = z[:, at:at + (n + 1) * m].reshape(s_n, n + 1, m) * math.sqrt(2.0 / n)
-            layers.append((v[:, :n], v[:, n:]))
+            layers.append((v[:, :n].mT, v[:, n:].mT))
             at += (n + 1) * m
         return layers
     if scheme == "rai":
@@ -93,7 +94,7 @@ def draw_nets(sizes: Sequence[int], gens: Sequence[torch.Generator], scheme: str
             k = (u[:, ut:ut + m] * (n + 1)).long().clamp(max=n)       # uniform position in 0..n
             beta21 = u[:, ut + m:ut + 2 * m].sqrt()                    # inverse CDF of Beta(2, 1)
             v.scatter_(2, k.unsqueeze(2), beta21.unsqueeze(2))
-            layers.append((v[:, :, :n].transpose(1, 2), v[:, :, n].unsqueeze(1)))
+            layers.append((v[:, :, :n], v[:, :, n:]))
             at += (n + 1) * m
             ut += 2 * m
         return layers
@@ -144,10 +145,11 @@ class LuNet(nn.Module):
     def hidden_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output [S, B, out] and every hidden layer's post-activation [S, B, width]."""
         hidden = []
+        x = x.mT                      # columns inside (see deepclaims.batched), rows outside
         for layer in self.layers[:-1]:
             x = self._act(layer(x), self.slopes)
-            hidden.append(x)
-        return self.layers[-1](x), hidden
+            hidden.append(x.mT)
+        return self.layers[-1](x).mT, hidden
 
     def _act(self, z: torch.Tensor, slopes: torch.Tensor) -> torch.Tensor:
         if self.relu_only:
@@ -168,10 +170,10 @@ class LuNet(nn.Module):
         for i, layer in enumerate(self.layers):
             w, b = layer.weight, layer.bias
             units = []
-            for j in range(w.shape[2]):
-                z = torch.addcmul(b[:, :, j], h[0], w[:, 0, j:j + 1])
+            for j in range(w.shape[1]):
+                z = torch.addcmul(b[:, j], h[0], w[:, j, 0:1])
                 for k in range(1, len(h)):
-                    z = torch.addcmul(z, h[k], w[:, k, j:j + 1])
+                    z = torch.addcmul(z, h[k], w[:, j, k:k + 1])
                 units.append(z)
             h = units if i == last else [self._act(z, slopes) for z in units]
             yield h
@@ -204,7 +206,7 @@ def dead_layers(model: LuNet, grid: torch.Tensor) -> torch.Tensor:
                 if i < len(model.layers) - 1:      # the output layer is linear, never dead
                     dead.append(torch.stack([(u == 0).all(dim=1) for u in units]).all(dim=0))
         else:
-            x = grid
+            x = grid.mT
             for layer in model.layers[:-1]:
                 x = model._act(layer(x), model.slopes)
                 dead.append((x == 0).flatten(1).all(dim=1))

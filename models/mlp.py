@@ -2,7 +2,9 @@
 
 Every model maps [S, batch, in] to [S, batch, out] logits (the labs' final sigmoid or
 softmax lives in the loss), lists its dense layers bottom to top for the probes, and
-draws seed i's initial weights from the i-th generator it is given.
+draws seed i's initial weights from the i-th generator it is given. Inside, activations
+are columns [S, features, batch] (see ``deepclaims.batched``); the hidden activations a
+model reports are [S, batch, width] views of them.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from deepclaims.batched import (SeedBatchNorm, SeedLinear, activation, init_bound_or_std, reset_seed_linears,
-                                seed_linears)
+from deepclaims.batched import (ColumnNet, SeedBatchNorm, SeedLinear, activation, init_bound_or_std,
+                                reset_seed_linears, seed_linears)
 from deepclaims.errors import ConfigError
 
 
@@ -42,7 +44,7 @@ class DenseSpec:
         init_bound_or_std(self.init, 1, 1, self.init_scale if self.init_scale else 1.0)
 
 
-class _SeedNet(nn.Module):
+class _SeedNet(ColumnNet):
     """Shared parts: layer bookkeeping and per-seed initialisation."""
 
     def __init__(self, n_seeds: int, spec: DenseSpec):
@@ -61,9 +63,6 @@ class _SeedNet(nn.Module):
     def _norm(self, features: int) -> nn.Module:
         return SeedBatchNorm(self.n_seeds, features) if self.spec.batch_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_activations(x)[0]
-
 
 class FFNet(_SeedNet):
     """The lab's FFNet: Dense(in->w, act), (depth-1) x Dense(w->w, act), Dense(w->out).
@@ -79,12 +78,11 @@ class FFNet(_SeedNet):
         self.norms = nn.ModuleList(self._norm(spec.width) for _ in range(spec.depth))
         self.output = SeedLinear(n_seeds, spec.width, spec.out_features)
 
-    def forward_with_activations(self, x):
-        acts = []
+    def columns(self, x, acts):
         for layer, norm in zip(self.hidden, self.norms):
             x = self.act(norm(layer(x)))
             acts.append(x)
-        return self.output(x), acts
+        return self.output(x)
 
 
 class ResNetMLP(_SeedNet):
@@ -105,8 +103,7 @@ class ResNetMLP(_SeedNet):
         self.head = SeedLinear(n_seeds, w, w)
         self.output = SeedLinear(n_seeds, w, spec.out_features)
 
-    def forward_with_activations(self, x):
-        acts = []
+    def columns(self, x, acts):
         for layer in self.stem:
             x = self.act(layer(x))
             acts.append(x)
@@ -119,7 +116,7 @@ class ResNetMLP(_SeedNet):
             acts.append(x)
         x = self.act(self.head(x))
         acts.append(x)
-        return self.output(x), acts
+        return self.output(x)
 
 
 def build(kind: str, n_seeds: int, spec: DenseSpec, gens: Sequence[torch.Generator], **options) -> _SeedNet:

@@ -23,7 +23,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from deepclaims.batched import SeedBatchNorm, SeedLinear
+from deepclaims.batched import ColumnNet, SeedBatchNorm, SeedLinear
 from deepclaims.errors import ConfigError
 
 
@@ -40,7 +40,7 @@ class MLP002Spec:
                               f"out={self.out_features}")
 
 
-class MLP002(nn.Module):
+class MLP002(ColumnNet):
     def __init__(self, n_seeds: int, spec: MLP002Spec):
         super().__init__()
         self.n_seeds, self.spec = n_seeds, spec
@@ -59,15 +59,11 @@ class MLP002(nn.Module):
         self.output.reset(gens, "glorot_uniform")
         return self
 
-    def forward_with_activations(self, x):
-        acts = []
+    def columns(self, x, acts):
         for layer, norm in zip(self.hidden, self.norms):
             x = norm(torch.relu(layer(x)))
             acts.append(x)
-        return self.output(x), acts
-
-    def forward(self, x):
-        return self.forward_with_activations(x)[0]
+        return self.output(x)
 
 
 def build_mlp002(spec: MLP002Spec, gens: Sequence[torch.Generator]) -> MLP002:

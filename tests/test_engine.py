@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from deepclaims import seeding
-from deepclaims.batched import SeedLinear, activation
+from deepclaims.batched import SeedLinear, activation, tanh
 from deepclaims.data.embedded import embedded, two_spirals
 from deepclaims.depth import max_trainable_depth
 from deepclaims.errors import ConfigError
@@ -45,6 +46,36 @@ def test_glorot_uniform_bound_and_he_variance():
     assert layer.weight.var().item() == pytest.approx(2 / 100, rel=0.1)
 
 
+def test_seed_linear_maps_columns_like_per_seed_linear_layers():
+    """Seed i's layer is torch's Linear with weight W[i] and bias b[i] on columns [S, in, batch]."""
+    layer = SeedLinear(3, 4, 2)
+    layer.reset(seeding.generators(range(3), "init"), "glorot_uniform", bias_scheme="normal", bias_scale=1.0)
+    x = torch.randn(3, 4, 7)
+    expected = torch.stack([F.linear(x[i].T, layer.weight[i], layer.bias[i, :, 0]).T for i in range(3)])
+    torch.testing.assert_close(layer(x), expected)
+
+
+def test_seed_linear_stores_the_transpose_of_an_in_by_out_draw():
+    """Seed i's kernel holds the numbers of an [in, out] draw from its generator (Keras' order)."""
+    layer = SeedLinear(2, 3, 5)
+    layer.reset(seeding.generators([7, 8], "init"), "he_normal")
+    again = seeding.generators([7, 8], "init")
+    for i, gen in enumerate(again):
+        drawn = torch.empty(3, 5).normal_(0.0, (2 / 3) ** 0.5, generator=gen)
+        torch.testing.assert_close(layer.weight[i].detach(), drawn.T)
+
+
+def test_tanh_matches_torch_and_keeps_autograd():
+    x = torch.linspace(-12, 12, 10_001)
+    torch.testing.assert_close(tanh(x), torch.tanh(x), rtol=3e-7, atol=1e-7)   # NumPy path, no grad
+    assert tanh(torch.tensor(0.5)).shape == () and tanh(x).dtype == torch.float32
+    leaf = x.clone().requires_grad_()
+    y = tanh(leaf)
+    assert y.grad_fn is not None                                                # torch path under autograd
+    y.sum().backward()
+    torch.testing.assert_close(leaf.grad, 1 - torch.tanh(x) ** 2)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: activation("swish"), "unknown activation 'swish'"),
     (lambda: DenseSpec(2, 5, 0, 1), "depth must be at least 1"),
@@ -82,7 +113,7 @@ def test_epoch_probe_records_every_epoch_and_layer():
 def test_dead_units_are_counted():
     model = build("ffnet", 1, DenseSpec(2, 5, 2, 1, "relu", "he_normal"), seeding.generators([0], "init"))
     with torch.no_grad():
-        model.hidden[0].weight[0, :, 0] = 0.0
+        model.hidden[0].weight[0, 0, :] = 0.0   # weights are [seed, out, in]
         model.hidden[0].bias[0, 0, 0] = -1.0  # unit 0 of layer 1 never fires
     stats = activation_stats(model, torch.randn(50, 2))
     assert stats["dead_fraction"][0, 0] >= 0.2

@@ -76,7 +76,7 @@ def test_he_keeps_relu_second_moment_in_expectation():
 def test_mlp002_structure_and_bn_toggle():
     with_bn = build_mlp002(MLP002Spec(in_features=64), gens([0, 1]))
     plain = build_mlp002(MLP002Spec(in_features=64, batch_norm=False), gens([0, 1]))
-    assert [tuple(l.weight.shape[1:]) for _, l in with_bn.dense_layers()] == [(64, 600), (600, 200), (200, 10)]
+    assert [tuple(l.weight.shape[1:]) for _, l in with_bn.dense_layers()] == [(600, 64), (200, 600), (10, 200)]
     n_bn = sum(isinstance(m, type(with_bn.norms[0])) for m in with_bn.modules() if m.__class__.__name__ == "SeedBatchNorm")
     assert n_bn == 2
     assert all(isinstance(m, torch.nn.Identity) for m in plain.norms)

@@ -21,10 +21,10 @@ def hand_built(n_nets: int = 1, slope: float = 0.0) -> LuNet:
     with torch.no_grad():
         for layer in net.layers:
             layer.bias.zero_()
-        net.layers[0].weight[:] = torch.tensor([[1.0, -1.0]])
+        net.layers[0].weight[:] = torch.tensor([[1.0], [-1.0]])   # weights are [out, in]
         net.layers[1].weight[:] = torch.eye(2)
         net.layers[2].weight[:] = torch.eye(2)
-        net.layers[3].weight[:] = torch.tensor([[1.0], [1.0]])  # output |x|
+        net.layers[3].weight[:] = torch.tensor([[1.0, 1.0]])  # output |x|
     return net
 
 
@@ -50,7 +50,7 @@ def test_layer_with_negative_bias_everywhere_is_dead():
 def test_layer_alive_on_a_sliver_of_the_interval_is_not_dead():
     net = hand_built()
     with torch.no_grad():
-        net.layers[1].bias[0] = torch.tensor([[-2.6, -2.6]])  # fires only for |x| > 2.6 (< sqrt(7))
+        net.layers[1].bias[0] = torch.tensor([[-2.6], [-2.6]])  # fires only for |x| > 2.6 (< sqrt(7))
     assert not born_dead(net, GRID).item()
 
 
@@ -74,16 +74,16 @@ def _rai_rows(n_nets: int, fan_in: int) -> torch.Tensor:
     """[nets * fan_out, fan_in + 1] rows V_j = [w_j, b_j] of a RAI-drawn layer."""
     net = LuNet(n_nets, LuNetSpec(hidden=2, width=fan_in)).reset(seeding.generators(range(n_nets), "init"), "rai")
     layer = net.layers[1]
-    w = layer.weight.detach().transpose(1, 2)            # [S, out, in]
-    b = layer.bias.detach().transpose(1, 2)              # [S, out, 1]
+    w = layer.weight.detach()                            # [S, out, in]
+    b = layer.bias.detach()                              # [S, out, 1]
     return torch.cat([w, b], 2).reshape(-1, fan_in + 1)
 
 
 def test_rai_shapes_and_moments():
     fan_in, n = 4, 3000
     net = LuNet(3, LuNetSpec(hidden=2, width=fan_in)).reset(seeding.generators(range(3), "init"), "rai")
-    assert [tuple(layer.weight.shape) for layer in net.layers] == [(3, 1, 4), (3, 4, 4), (3, 4, 1)]
-    assert [tuple(layer.bias.shape) for layer in net.layers] == [(3, 1, 4), (3, 1, 4), (3, 1, 1)]
+    assert [tuple(layer.weight.shape) for layer in net.layers] == [(3, 4, 1), (3, 4, 4), (3, 1, 4)]
+    assert [tuple(layer.bias.shape) for layer in net.layers] == [(3, 4, 1), (3, 4, 1), (3, 1, 1)]
     rows = _rai_rows(n, fan_in)
     k = fan_in + 1
     sigma2 = RAI_SIGMA ** 2 / fan_in
@@ -128,7 +128,7 @@ def test_relu_and_leaky_arms_of_a_seed_start_from_the_same_weights():
     model = build(config, [0, 1])
     arms = list(config.arms)
     relu, leaky, rai = arms.index("relu_he"), arms.index("leaky_he"), arms.index("relu_rai")
-    w = model.layers[3].weight.detach().view(2, 3, 3, 2, 2)   # [seed, target, arm, in, out]
+    w = model.layers[3].weight.detach().view(2, 3, 3, 2, 2)   # [seed, target, arm, out, in]
     assert torch.equal(w[:, :, relu], w[:, :, leaky])
     assert not torch.equal(w[:, :, relu], w[:, :, rai])
     assert torch.equal(w[:, 0], w[:, 2])                       # every target starts alike
