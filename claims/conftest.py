@@ -1,9 +1,15 @@
-"""Hands the catalogue to the plugin's ``claim`` fixture."""
+"""Hands the catalogue and the reviewed expectations to the plugin's ``claim`` fixture."""
 import pytest
 
 from claims.catalogue import CATALOGUE
+from claims.expected import EXPECTED
 
 
 @pytest.fixture(scope="session")
 def claim_catalogue():
     return CATALOGUE
+
+
+@pytest.fixture(scope="session")
+def claim_expectations():
+    return EXPECTED

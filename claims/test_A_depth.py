@@ -192,14 +192,9 @@ def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, tier, seed_base
             panels[f"{where} gradients"] = res[f"grads_{key}"][0]
         claim.figure(figures.histogram_grid(panels, f"{name}: per-epoch 30-bin histograms, seed {seed_base}", every),
                      f"{name}_histograms")
-    claim.conclude(expected="contradicted", finding=A4_FINDING)
+    claim.conclude()
 
 
-A4_FINDING = ("The lab's hint says the deep FFNet's bottom layers barely move during training while the "
-              "ResNet's do. Measured: in the FFNet the first hidden layer moves more, relative to its initial "
-              "norm, than the last hidden layer (the part's interval lies above the threshold); the layers that "
-              "barely move are in the middle of the stack (see the per-layer profile). The ResNet's layers all "
-              "move, as the lab says.")
 
 
 # ---------------------------------------------------------------- A5, A6

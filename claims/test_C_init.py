@@ -184,15 +184,6 @@ def judge_C1(claim, ev: dict) -> None:
                        meaning="vanish: at least ten times smaller than under Xavier")
 
 
-C1_FINDING = ("The collapse and saturation halves reproduce: with N(0, 0.01) the last hidden layer's "
-              "input-dependent spread is 4 (tanh) to 5.6 (sigmoid) orders of magnitude below the first's (tanh "
-              "toward 0, sigmoid toward 0.5), and with N(0, 1) about 78% of tanh activations sit beyond |0.99|. "
-              "But the gradients do not vanish 'in both cases': with N(0, 1) the first layer's weight gradients "
-              "are about 100 times (tanh) and 2000 times (sigmoid) LARGER than under Glorot-normal, while with "
-              "N(0, 0.01) they are about a million times smaller. Large weights saturate most units, "
-              "yet the unsaturated ones carry a backward gain of about sqrt(100 * E[tanh'^2]) > 1 per layer, "
-              "so gradients explode (the 'chaotic phase' of Poole et al. 2016 and Schoenholz et al. 2017). "
-              "Only small sigma makes gradients vanish.")
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +218,7 @@ def test_C1_small_sigma_collapses_large_saturates(claim, saturating_evidence, ti
                float(log10_ratio_last_first(ev["sigmoid_xavier"]["input_spread"]).mean()))
     claim.note("tanh under Glorot-normal: the same (mean)",
                float(log10_ratio_last_first(ev["tanh_xavier"]["input_spread"]).mean()))
-    claim.conclude(expected="contradicted", finding=C1_FINDING)
+    claim.conclude()
 
 
 # ---------------------------------------------------------------- C2
@@ -346,12 +337,6 @@ def judge_C5(claim, grads: dict) -> None:
                        FAR_LOG10, "above", meaning="far larger: at least ten times")
 
 
-C5_FINDING = ("Against sigmoid the claim holds by 2-4 orders of magnitude. Against tanh it does not: in the same "
-              "5 x 100 net with Keras' default Glorot-uniform weights, ReLU's and leaky ReLU's first-layer "
-              "gradients are about 4-5 times SMALLER than tanh's, ELU's about equal, SELU's about 6 times larger "
-              "(not ten). With each activation's own recommended initialiser (He for the ReLU family, LeCun for "
-              "SELU, Glorot for tanh) ReLU's are about 1.7 times tanh's, still not ten (see notes). Five layers are too shallow for tanh's "
-              "derivative (near 1 around 0) to starve the first layer; sigmoid's (at most 1/4) is what vanishes.")
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +363,7 @@ def test_C5_non_saturating_keep_first_layer_gradients(claim, activation_evidence
     claim.figure(fig, "first_layer_gradients")
     claim.figure(per_layer_lines({a: r["grad_norm"][:, :-1] for a, r in ev["same"].items()},
                                  "weight-gradient norm (Glorot-uniform)"), "gradient_norm_per_layer")
-    claim.conclude(expected="contradicted", finding=C5_FINDING)
+    claim.conclude()
 
 
 # ---------------------------------------------------------------- C6

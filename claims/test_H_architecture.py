@@ -421,9 +421,4 @@ def test_H4_inception_module_naive_vs_dimension_reduction(claim, inception_check
     ax.legend()
     claim.figure(fig, "inception_multiplies_per_branch")
 
-    claim.conclude(finding=(
-        "CS231n 2017 Lecture 9 lists six terms for the bottleneck module (28x28x64x1x1x256 twice, "
-        "28x28x128x1x1x256, 28x28x192x3x3x64, 28x28x96x5x5x64, 28x28x64x1x1x256) and states 'Total: 358M ops'; "
-        f"the terms sum to {reduced_terms:,}, which is also what the module built from them counts. The slide's "
-        f"358M equals the sum with the 3x3 term counted twice ({reduced_terms + term_3x3:,}). Its naive "
-        f"'854M ops' is right ({lecture_naive:,})."))
+    claim.conclude()

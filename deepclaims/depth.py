@@ -89,10 +89,27 @@ def bootstrap_depth_ratio(deeper, shallower, confidence: float = 0.95, resamples
         return crossing_depth(list(depths), chosen.mean(1))
 
     n_deep, n_shallow = np.asarray(deeper[1]).shape[1], np.asarray(shallower[1]).shape[1]
+    unobserved = [f"{name}: {why}" for name, sweep in (("deeper sweep", deeper), ("shallower sweep", shallower))
+                  if (why := crossing_unobserved(sweep[0], np.asarray(sweep[1], dtype=bool).mean(1)))]
     ratios = np.array([crossing(deeper, rng.integers(0, n_deep, n_deep))
                        / crossing(shallower, rng.integers(0, n_shallow, n_shallow)) for _ in range(resamples)])
     alpha = 1 - confidence
     low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
     return Estimate(crossing(deeper) / crossing(shallower), float(low), float(high), confidence,
-                    "bootstrap over seeds", int(min(n_deep, n_shallow)))
+                    "bootstrap over seeds", int(min(n_deep, n_shallow)), "; ".join(unobserved))
+
+
+def crossing_unobserved(depths, fractions) -> str:
+    """Why a sweep's crossing of one half is not observed (empty when it is).
+
+    When even the shallowest swept depth is not trainable, or the deepest still is, the
+    crossing lies outside the sweep and ``crossing_depth`` only clamps it to an end: a
+    ratio of such values measures the sweep's ends, not the nets (with a learning rate of
+    zero both sweeps 'cross' at their first depth and the ratio is theirs).
+    """
+    if fractions[0] < 0.5:
+        return f"no swept depth is trainable (fraction {fractions[0]:.2f} at the shallowest, {depths[0]})"
+    if fractions[-1] >= 0.5:
+        return f"every swept depth is trainable (fraction {fractions[-1]:.2f} at the deepest, {depths[-1]})"
+    return ""
 

@@ -17,7 +17,7 @@ import pytest
 from deepclaims import workers
 from deepclaims.cache import ResultCache
 from deepclaims.fidelity import FIDELITIES
-from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder
+from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
 from deepclaims.report import write_reports
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -206,8 +206,14 @@ def claim_catalogue() -> dict[str, CatalogueEntry]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def claim_expectations() -> dict[str, Expectation]:
+    """Overridden by ``claims/conftest.py`` with the suite's reviewed expectations."""
+    return {}
+
+
 @pytest.fixture
-def claim(request, pytestconfig, claim_catalogue, fidelity, device):
+def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, device):
     """The recorder of the claim named by the test's ``@pytest.mark.claim("ID")`` marker."""
     marker = request.node.get_closest_marker("claim")
     if marker is None or len(marker.args) != 1:
@@ -218,7 +224,7 @@ def claim(request, pytestconfig, claim_catalogue, fidelity, device):
         known = ", ".join(sorted(claim_catalogue)) or "none (no catalogue loaded)"
         raise pytest.UsageError(f"{request.node.nodeid}: unknown claim id {claim_id!r}; known: {known}")
     recorder = ClaimRecorder(claim_id, claim_catalogue[claim_id], fidelity, str(device),
-                             _report_dir(pytestconfig))
+                             _report_dir(pytestconfig), expectation=claim_expectations.get(claim_id, Expectation()))
     yield recorder
     record = recorder.record()
     record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

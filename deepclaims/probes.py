@@ -68,8 +68,10 @@ class EpochProbe:
                   for w, w0 in zip(weights, self.initial)]
         self.weight_change.append(torch.stack(change, 1).cpu().numpy())
         for i in self.keep:
-            self.kept_weights[i].append(weights[i].flatten(1).cpu().numpy())
-            self.kept_grads[i].append(grads[i].flatten(1).cpu().numpy())
+            # Copies: on the CPU ``.numpy()`` of a detached weight shares the live tensor's
+            # memory, so storing it would make every epoch's snapshot the final weights.
+            self.kept_weights[i].append(weights[i].flatten(1).cpu().numpy().copy())
+            self.kept_grads[i].append(grads[i].flatten(1).cpu().numpy().copy())
 
     def result(self) -> dict[str, np.ndarray]:
         out = {"grad_norm": np.stack(self.grad_norm, 1), "weight_change": np.stack(self.weight_change, 1)}
@@ -87,9 +89,11 @@ class StepGradientProbe:
         self.losses: list[np.ndarray] = []
 
     def __call__(self, model, step: int, losses: torch.Tensor) -> None:
+        # torch.stack allocates, so these arrays own their memory; losses is copied because
+        # on the CPU .numpy() would share the caller's tensor.
         self.rows.append(torch.stack([w.grad.detach().abs().flatten(1).mean(1)
                                       for w in dense_weights(model)], 1).cpu().numpy())
-        self.losses.append(losses.cpu().numpy())
+        self.losses.append(losses.cpu().numpy().copy())
 
     def result(self) -> dict[str, np.ndarray]:
         return {"step_mean_abs_grad": np.stack(self.rows, 1), "step_loss": np.stack(self.losses, 1)}

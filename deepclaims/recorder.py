@@ -8,6 +8,7 @@ what the suite expects.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,30 @@ class CatalogueEntry:
     source: str
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """What the suite expects of a claim, kept as reviewed data (one entry per claim).
+
+    ``verdict`` other than ``reproduced`` is a finding against a published source: it
+    carries the ``finding`` in words, the ``evidence`` it rests on (which run, which
+    numbers), and, where the finding flips under a plausible alternative set-up, the
+    choice it ``depends_on``. Such a claim must also record a sensitivity table (see
+    :meth:`ClaimRecorder.alternative`) or its test fails.
+    """
+
+    verdict: str = REPRODUCED
+    finding: str = ""
+    evidence: str = ""
+    depends_on: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ConfigError(f"unknown expected verdict {self.verdict!r}; accepted: {', '.join(VERDICTS)}")
+        if self.verdict != REPRODUCED and not (self.finding and self.evidence):
+            raise ConfigError(f"an expected verdict of {self.verdict!r} is a finding against a source: "
+                              "it needs a finding and the evidence it rests on")
+
+
 @dataclass
 class ClaimRecorder:
     claim_id: str
@@ -44,9 +69,17 @@ class ClaimRecorder:
     tables: dict[str, str] = field(default_factory=dict)
     notes: dict[str, object] = field(default_factory=dict)
     verdict: str | None = None
-    expected_verdict: str = REPRODUCED
-    finding: str = ""
+    expectation: Expectation = field(default_factory=Expectation)
+    sensitivity: list[dict] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def expected_verdict(self) -> str:
+        return self.expectation.verdict
+
+    @property
+    def finding(self) -> str:
+        return self.expectation.finding
 
     def part(self, measured: str, estimate: Estimate, threshold: float, direction: str,
              **details) -> Verdict:
@@ -56,6 +89,36 @@ class ClaimRecorder:
                     details={k: _plain(val) for k, val in details.items()})
         self.parts.append(v)
         return v
+
+    def within(self, measured: str, estimate: Estimate, published: float, tolerance: float,
+               **details) -> Verdict:
+        """Judge an equivalence: does ``measured`` lie within ± ``tolerance`` of ``published``?
+
+        For claims that ask "is your number close to the paper's?"; the tolerance comes from
+        the source's wording ("about", "close to") and is fixed before any result is seen.
+        """
+        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate,
+                    float(published), "within", decide(estimate, published, "within", tolerance),
+                    details={k: _plain(val) for k, val in details.items()}, tolerance=float(tolerance))
+        self.parts.append(v)
+        return v
+
+    @contextlib.contextmanager
+    def alternative(self, setup: str):
+        """Judge the claim again under a plausible alternative set-up, as one sensitivity row.
+
+        ``with claim.alternative("biases N(0, 2/fan_in)") as alt: judge(alt, evidence)``: the
+        parts judged on ``alt`` do not count toward this claim's verdict; their combined
+        verdict and deciding part become a row of the claim's sensitivity table.
+        """
+        alt = ClaimRecorder(self.claim_id, self.entry, self.fidelity, self.device, self.report_dir)
+        yield alt
+        if not alt.parts:
+            raise ConfigError(f"claim {self.claim_id}: alternative {setup!r} judged no part")
+        verdict = combine([p.verdict for p in alt.parts])
+        self.sensitivity.append({"setup": setup, "verdict": verdict,
+                                 "deciding": _part_record(deciding_part(alt.parts, verdict)),
+                                 "notes": dict(alt.notes)})
 
     def equals(self, measured: str, value: float, published: float, tolerance: float = 0.0,
                **details) -> Verdict:
@@ -101,24 +164,32 @@ class ClaimRecorder:
         """Attach a number or a sentence the report shows beside the verdict."""
         self.notes[key] = _plain(value)
 
-    def conclude(self, expected: str = REPRODUCED, finding: str = "") -> str:
-        """Combine the parts into the claim's verdict and fail unless it is ``expected``.
+    def conclude(self) -> str:
+        """Combine the parts into the claim's verdict and fail unless it is the expected one.
 
-        ``expected`` is ``reproduced`` for a claim the suite confirms; a source statement
-        the evidence refutes is kept as a claim whose expected verdict is ``contradicted``
-        or ``not reproduced``, with ``finding`` quoting what the evidence shows.
+        The expectation comes from the suite's reviewed list (``self.expectation``, set by
+        the ``claim`` fixture). A finding against a source (an expected verdict other than
+        ``reproduced``) must come with a sensitivity table, and where an alternative set-up
+        flips the verdict the expectation must name the choice the finding depends on.
         """
-        if expected not in VERDICTS:
-            raise ConfigError(f"unknown expected verdict {expected!r}; accepted: {', '.join(VERDICTS)}")
         if not self.parts:
             raise ConfigError(f"claim {self.claim_id} concluded without judging any part")
         self.verdict = combine([p.verdict for p in self.parts])
-        self.expected_verdict = expected
-        self.finding = finding
         # The smoke tier checks the plumbing on configurations too small for power:
         # it records the verdict but does not assert it.
-        if self.verdict != expected and self.fidelity != "smoke":
+        if self.fidelity == "smoke":
+            return self.verdict
+        if self.verdict != self.expected_verdict:
             pytest.fail(self.failure_message(), pytrace=False)
+        if self.expected_verdict != REPRODUCED and not self.sensitivity:
+            pytest.fail(f"claim {self.claim_id}: the expected verdict '{self.expected_verdict}' is a finding "
+                        "against a source, and it has no sensitivity table (judge it under the plausible "
+                        "alternative set-ups with claim.alternative)", pytrace=False)
+        flips = [row["setup"] for row in self.sensitivity if row["verdict"] != self.verdict]
+        if flips and not self.expectation.depends_on:
+            pytest.fail(f"claim {self.claim_id}: the verdict '{self.verdict}' flips under {flips}; report the "
+                        "finding as depending on that choice (Expectation.depends_on), not as a "
+                        "contradiction", pytrace=False)
         return self.verdict
 
     def failure_message(self) -> str:
@@ -129,7 +200,7 @@ class ClaimRecorder:
 
     def record(self) -> dict:
         """The claims.json record (plain JSON types only)."""
-        primary = self.parts[0] if self.parts else None
+        primary = deciding_part(self.parts, self.verdict) if self.parts else None
         return {
             "id": self.claim_id,
             "title": self.entry.title,
@@ -137,6 +208,9 @@ class ClaimRecorder:
             "verdict": self.verdict or "error",
             "expected_verdict": self.expected_verdict,
             "finding": self.finding,
+            "evidence": self.expectation.evidence,
+            "depends_on": self.expectation.depends_on,
+            "sensitivity": list(self.sensitivity),
             "fidelity": self.fidelity,
             "dataset": self.dataset,
             "device": self.device,
@@ -144,6 +218,7 @@ class ClaimRecorder:
             "estimate": primary.estimate.value if primary else None,
             "interval": list(primary.estimate.interval) if primary else None,
             "threshold": primary.threshold if primary else None,
+            "condition": primary.condition() if primary else None,
             "parts": [_part_record(p) for p in self.parts],
             "duration_s": round(time.perf_counter() - self.started, 3),
             "figures": list(self.figures),
@@ -163,8 +238,20 @@ def _part_record(p: Verdict) -> dict:
         "n": p.estimate.n,
         "threshold": p.threshold,
         "direction": p.direction,
+        "tolerance": p.tolerance,
+        "condition": p.condition(),
+        "degenerate": p.estimate.degenerate,
         "details": p.details,
     }
+
+
+def deciding_part(parts: list[Verdict], verdict: str | None) -> Verdict:
+    """The part that decided a combined verdict: the first part whose verdict is the
+    claim's (a contradicted or undecided part decides against the others), else the first."""
+    for p in parts:
+        if p.verdict == verdict:
+            return p
+    return parts[0]
 
 
 def _seed_summary(seeds: list[int]) -> dict:

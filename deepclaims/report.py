@@ -107,15 +107,14 @@ def render_markdown(records: list[dict]) -> str:
                   f"*Verdict:* **{r['verdict']}** (expected: {r.get('expected_verdict', '-')}); "
                   f"fidelity `{r.get('fidelity')}`, dataset `{r.get('dataset')}`, device `{r.get('device')}`, "
                   f"recorded {r.get('recorded_at', '-')}"]
-        if r.get("finding"):
-            lines += ["", f"*Finding:* {r['finding']}"]
+        lines += _finding_lines(r)
         if r.get("parts"):
             lines += ["", "| measured | estimate | interval | method | n | claim holds when | verdict |",
                       "|---|---|---|---|---|---|---|"]
             for p in r["parts"]:
-                side = {"above": ">", "below": "<", "equal": "=="}[p["direction"]]
                 lines.append(f"| {p['measured']} | {_fmt(p['estimate'])} | {_interval(p['interval'])} | "
-                             f"{p['method']} | {p['n']} | {side} {_fmt(p['threshold'])} | {p['verdict']} |")
+                             f"{p['method']} | {p['n']} | {_condition(p)} | {_part_verdict(p)} |")
+        lines += _sensitivity_lines(r)
         for key, value in r.get("notes", {}).items():
             lines += ["", f"- **{key}:** {value}"]
         for name, table in r.get("tables", {}).items():
@@ -123,6 +122,45 @@ def render_markdown(records: list[dict]) -> str:
         for fig in r.get("figures", []):
             lines += ["", f"![{fig}]({fig})"]
     return "\n".join(lines) + "\n"
+
+
+def _condition(p: dict) -> str:
+    if p.get("condition"):
+        return p["condition"]
+    return f"{ {'above': '>', 'below': '<', 'equal': '=='}.get(p['direction'], p['direction'])} {_fmt(p['threshold'])}"
+
+
+def _part_verdict(p: dict) -> str:
+    return f"{p['verdict']} (refused: {p['degenerate']})" if p.get("degenerate") else p["verdict"]
+
+
+def _finding_lines(r: dict) -> list[str]:
+    """The source's statement beside the suite's finding, its evidence and what it depends on."""
+    if not r.get("finding"):
+        return []
+    lines = ["", "| the source says | the suite finds |", "|---|---|",
+             f"| {r['title'].replace('|', '/')} | {r['finding'].replace('|', '/')} |"]
+    if r.get("evidence"):
+        lines += ["", f"*Evidence:* {r['evidence']}"]
+    if r.get("depends_on"):
+        lines += ["", f"*Depends on:* {r['depends_on']}"]
+    return lines
+
+
+def _sensitivity_lines(r: dict) -> list[str]:
+    rows = r.get("sensitivity") or []
+    if not rows:
+        return []
+    lines = ["", "### Sensitivity: the same judgement under plausible alternative set-ups", "",
+             "| set-up | verdict | deciding part | estimate | interval | claim holds when |",
+             "|---|---|---|---|---|---|",
+             f"| as run above | **{r['verdict']}** | | {_fmt(r.get('estimate'))} | {_interval(r.get('interval'))} "
+             f"| {r.get('condition') or '-'} |"]
+    for row in rows:
+        p = row["deciding"]
+        lines.append(f"| {row['setup']} | **{row['verdict']}** | {p['measured']} | {_fmt(p['estimate'])} | "
+                     f"{_interval(p['interval'])} | {_condition(p)} |")
+    return lines
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -1,8 +1,9 @@
 """Intervals for proportions and means, and paired differences.
 
-All intervals are two-sided at the given confidence. Where the data are degenerate
-(every value equal) the interval collapses to the point rather than becoming NaN,
-because a claim's verdict must always be decidable.
+All intervals are two-sided at the given confidence. Where the data are degenerate (n > 1
+values that are all identical) the interval collapses to the point and the estimate says
+why in ``degenerate``: a verdict refuses such evidence (see ``deepclaims.verdict``) rather
+than read a zero-width interval as certainty.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class Estimate:
     confidence: float
     method: str
     n: int
+    # Why this evidence cannot decide anything (empty when it can): for example n > 1
+    # values that are all identical, the mark of seeds that did not differ.
+    degenerate: str = ""
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -40,6 +44,7 @@ class Estimate:
             "confidence": self.confidence,
             "method": self.method,
             "n": self.n,
+            **({"degenerate": self.degenerate} if self.degenerate else {}),
         }
 
 
@@ -95,13 +100,20 @@ def _as_sample(values) -> np.ndarray:
     return x
 
 
+def identical_values(n: int) -> str:
+    return (f"all {n} values are identical: the seeds did not differ, so the interval has no width "
+            "and decides nothing")
+
+
 def t_interval(values, confidence: float = 0.95) -> Estimate:
     """Student-t interval for a mean."""
     _check_confidence(confidence)
     x = _as_sample(values)
     mean = float(x.mean())
-    if x.size < 2 or float(x.std()) == 0.0:
-        return Estimate(mean, mean, mean, confidence, "t", int(x.size))
+    if x.size < 2:
+        return Estimate(mean, mean, mean, confidence, "t", int(x.size), "a single value has no spread")
+    if float(x.std()) == 0.0:
+        return Estimate(mean, mean, mean, confidence, "t", int(x.size), identical_values(x.size))
     half = _sps.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return Estimate(mean, mean - half, mean + half, confidence, "t", int(x.size))
 
@@ -114,6 +126,9 @@ def bootstrap_interval(values, statistic=np.mean, confidence: float = 0.95,
     """
     _check_confidence(confidence)
     x = _as_sample(values)
+    if x.size > 1 and float(x.std()) == 0.0:
+        v = float(statistic(x))
+        return Estimate(v, v, v, confidence, "bootstrap", int(x.size), identical_values(x.size))
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, x.size, size=(resamples, x.size))
     boots = np.apply_along_axis(statistic, 1, x[idx])
@@ -129,7 +144,10 @@ def paired_difference(a, b, confidence: float = 0.95) -> Estimate:
     if a.shape != b.shape:
         raise ConfigError(f"paired samples must have equal length, got {a.size} and {b.size}")
     est = t_interval(a - b, confidence)
-    return Estimate(est.value, est.low, est.high, confidence, "paired-t", est.n)
+    degenerate = est.degenerate
+    if a.size > 1 and float(a.std()) == 0.0 and float(b.std()) == 0.0:
+        degenerate = identical_values(a.size) + " (in both arms)"
+    return Estimate(est.value, est.low, est.high, confidence, "paired-t", est.n, degenerate)
 
 
 def paired_proportion_difference(a, b, confidence: float = 0.95) -> Estimate:
@@ -156,3 +174,20 @@ def paired_proportion_difference(a, b, confidence: float = 0.95) -> Estimate:
     du = np.sqrt((wa.high - wa.value) ** 2 - 2 * phi * (wa.high - wa.value) * (wb.value - wb.low)
                  + (wb.value - wb.low) ** 2)
     return Estimate(d, max(-1.0, d - dl), min(1.0, d + du), confidence, "newcombe-paired", n)
+
+
+def percentile_of(values, published: float, central: float = 0.95) -> dict:
+    """Where a published single-run number falls in the distribution of our runs.
+
+    A lab's one training is one draw from the seed distribution, so it is compared with
+    that distribution (its percentile, and whether it lies inside the central ``central``
+    share of our runs), never with the confidence interval of our mean, which shrinks
+    with the number of seeds while one run's spread does not.
+    """
+    x = _as_sample(values)
+    rank = 100.0 * (np.sum(x < published) + 0.5 * np.sum(x == published)) / x.size
+    tail = 100.0 * (1 - central) / 2
+    low, high = np.percentile(x, [tail, 100 - tail])
+    return {"published": float(published), "percentile": round(float(rank), 1),
+            "central_range": [float(low), float(high)], "central": central,
+            "inside": bool(low <= published <= high), "n": int(x.size)}

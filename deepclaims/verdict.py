@@ -3,6 +3,15 @@
 Vocabulary (from the catalogue): ``reproduced`` when the whole interval lies on the
 side of the threshold the claim states, ``contradicted`` when the whole interval lies
 on the other side, ``not reproduced`` when the interval straddles the threshold.
+
+An interval that touches its threshold decides nothing (the comparisons are strict), and
+degenerate evidence (``Estimate.degenerate``: n > 1 identical values, a depth crossing
+no swept depth reaches) is refused: its verdict is ``not reproduced`` with the reason.
+
+Directions: ``above`` / ``below`` a threshold, and ``within`` a tolerance of a published
+value (an equivalence: ``reproduced`` when the whole interval lies inside
+[published - tolerance, published + tolerance], ``contradicted`` when it lies wholly
+outside, ``not reproduced`` when it overlaps an edge).
 """
 from __future__ import annotations
 
@@ -17,7 +26,8 @@ NOT_REPRODUCED = "not reproduced"
 CONTRADICTED = "contradicted"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, CONTRADICTED)
 
-Direction = Literal["above", "below", "equal"]
+Direction = Literal["above", "below", "within", "equal"]
+SIDES = {"above": ">", "below": "<", "within": "within", "equal": "=="}
 
 
 @dataclass
@@ -32,31 +42,46 @@ class Verdict:
     threshold: float
     direction: Direction
     verdict: str
-    expected_verdict: str = REPRODUCED
-    finding: str = ""
     details: dict = field(default_factory=dict)
+    tolerance: float | None = None   # for ``within``: the half-width around ``threshold``
+
+    def condition(self) -> str:
+        """The claim's condition on the quantity, e.g. '> 0.6' or 'within ±0.05 of 0.93'."""
+        if self.direction == "within":
+            return f"within ±{self.tolerance:.4g} of {self.threshold:.4g}"
+        return f"{SIDES[self.direction]} {self.threshold:.4g}"
 
     def message(self) -> str:
         """One screen saying what was measured, its interval, what was expected and the source."""
-        side = {"above": ">", "below": "<", "equal": "=="}[self.direction]
         lines = [
             f"claim {self.claim_id}: {self.title}",
             f"  source:    {self.source}",
             f"  measured:  {self.measured} = {self.estimate.value:.4g} "
             f"({self.estimate.confidence:.0%} {self.estimate.method} interval "
             f"[{self.estimate.low:.4g}, {self.estimate.high:.4g}], n={self.estimate.n})",
-            f"  threshold: the claim holds when the interval lies {side} {self.threshold:.4g}",
-            f"  verdict:   {self.verdict} (the suite expects: {self.expected_verdict})",
+            f"  threshold: the claim holds when the interval lies {self.condition()}",
+            f"  verdict:   {self.verdict}",
         ]
-        if self.finding:
-            lines.append(f"  finding:   {self.finding}")
+        if self.estimate.degenerate:
+            lines.append(f"  refused:   {self.estimate.degenerate}")
         for key, value in self.details.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)
 
 
-def decide(estimate: Estimate, threshold: float, direction: Direction) -> str:
+def decide(estimate: Estimate, threshold: float, direction: Direction, tolerance: float | None = None) -> str:
     """Verdict for 'the quantity lies <direction> threshold' given its interval."""
+    if estimate.degenerate:
+        return NOT_REPRODUCED
+    if direction == "within":
+        if tolerance is None or not tolerance > 0:
+            raise ConfigError(f"'within' needs a positive tolerance, got {tolerance!r}")
+        low, high = threshold - tolerance, threshold + tolerance
+        if low < estimate.low and estimate.high < high:
+            return REPRODUCED
+        if estimate.high < low or estimate.low > high:
+            return CONTRADICTED
+        return NOT_REPRODUCED
     if direction == "above":
         if estimate.low > threshold:
             return REPRODUCED
@@ -69,7 +94,7 @@ def decide(estimate: Estimate, threshold: float, direction: Direction) -> str:
         if estimate.low > threshold:
             return CONTRADICTED
         return NOT_REPRODUCED
-    raise ConfigError(f"direction must be 'above' or 'below', got {direction!r}")
+    raise ConfigError(f"direction must be 'above', 'below' or 'within', got {direction!r}")
 
 
 def combine(verdicts: list[str]) -> str:

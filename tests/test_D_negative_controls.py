@@ -13,6 +13,7 @@ import pytest
 
 from claims import test_D_dying_relu as D
 from claims.dying_relu_runs import BornDeadGrid, CollapseRun, born_dead_by_depth, train_collapse
+from claims.expected import EXPECTED
 from tests.controls import recorder, verdict
 
 
@@ -38,7 +39,7 @@ def test_D1_control_wide_shallow_nets_do_not_collapse(tmp_path):
     rec = recorder("D1", tmp_path)
     D.judge_D1(rec, train_collapse(config, range(64)), config)
     assert verdict(rec) == "contradicted"
-    assert verdict(rec) != D.D1_EXPECTED
+    assert verdict(rec) != EXPECTED["D1"].verdict
 
 
 def test_D1_control_paper_like_evidence_is_reproduced(tmp_path):

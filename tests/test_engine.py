@@ -134,3 +134,50 @@ def test_max_trainable_depth_brackets_the_crossing():
     assert censored.high == float("inf") and censored.low == 8.0
     with pytest.raises(ConfigError):
         max_trainable_depth([8, 4], flags[:2])
+
+
+def test_epoch_probe_snapshots_change_wherever_the_weights_moved():
+    """Each epoch's kept weights are a copy: with the live tensor stored instead, every
+    snapshot would equal the final weights while weight_change reported movement."""
+    data = embedded("spirals")
+    model = build("ffnet", 2, SPEC, seeding.generators([0, 1], "init"))
+    probe = EpochProbe(data.x_train, data.y_train, "bce", keep=(0, SPEC.depth - 1))
+    train(model, data, CONFIG, [0, 1], on_epoch_end=probe)
+    out = probe.result()
+    for layer in (0, SPEC.depth - 1):
+        w = out[f"weights_{layer}"]
+        for epoch in range(1, CONFIG.epochs + 1):
+            moved = out["weight_change"][:, epoch, layer] > 0
+            assert np.all(moved)
+            assert not np.allclose(w[:, epoch], w[:, 0])
+        # The last snapshot is the model's weights now; the first is not.
+        final = model.dense_layers()[layer][1].weight.detach().flatten(1).numpy()
+        np.testing.assert_array_equal(w[:, -1], final)
+
+
+def test_each_probed_layer_norm_is_that_layers_own():
+    data = embedded("spirals")
+    model = build("ffnet", 1, SPEC, seeding.generators([3], "init"))
+    probe = EpochProbe(data.x_train, data.y_train, "bce", keep=tuple(range(SPEC.depth + 1)))
+    probe(model, 0)
+    out = probe.result()
+    for i in range(SPEC.depth + 1):
+        np.testing.assert_allclose(out["grad_norm"][0, 0, i], np.linalg.norm(out[f"grads_{i}"][0, 0]), rtol=1e-5)
+    assert len(set(np.round(out["grad_norm"][0, 0], 8))) == SPEC.depth + 1
+
+
+def test_a_sweep_whose_crossing_lies_outside_it_is_refused():
+    """With a learning rate of zero nothing is trainable: both crossings clamp to the first
+    depth and the ratio is the ratio of the sweeps' ends, which must decide nothing."""
+    from deepclaims.depth import bootstrap_depth_ratio
+    from deepclaims.verdict import NOT_REPRODUCED, decide
+
+    dead = np.zeros((3, 16), dtype=bool)
+    ratio = bootstrap_depth_ratio(([20, 40, 80], dead), ([5, 10, 20], dead))
+    assert ratio.value == 4.0 and "no swept depth is trainable" in ratio.degenerate
+    assert decide(ratio, 2.0, "above") == NOT_REPRODUCED
+    alive = np.ones((3, 16), dtype=bool)
+    assert "every swept depth is trainable" in bootstrap_depth_ratio(([20, 40, 80], alive),
+                                                                   ([5, 10, 20], dead[:, :8] | True)).degenerate
+    crossing = np.array([[1] * 16, [1] * 8 + [0] * 8, [0] * 16], dtype=bool)
+    assert bootstrap_depth_ratio(([20, 40, 80], crossing), ([5, 10, 20], crossing)).degenerate == ""

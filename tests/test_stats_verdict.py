@@ -84,3 +84,43 @@ def test_combine_any_contradiction_wins():
     assert combine([NOT_REPRODUCED, CONTRADICTED]) == CONTRADICTED
     with pytest.raises(ConfigError):
         combine(["maybe"])
+
+
+def test_identical_values_are_refused_not_read_as_certainty():
+    from deepclaims.stats import bootstrap_interval, paired_difference, t_interval
+
+    for est in (t_interval([0.7] * 8), bootstrap_interval([0.7] * 8), paired_difference([0.9] * 8, [0.5] * 8)):
+        assert est.degenerate and est.low == est.high
+        assert decide(est, 0.0, "above") == NOT_REPRODUCED
+    assert t_interval([0.1, 0.2, 0.3]).degenerate == ""
+
+
+def test_within_is_an_equivalence_with_three_outcomes():
+    from deepclaims.stats import Estimate
+
+    def est(low, high):
+        return Estimate((low + high) / 2, low, high, 0.95, "t", 10)
+
+    assert decide(est(0.91, 0.95), 0.93, "within", 0.05) == REPRODUCED
+    assert decide(est(0.80, 0.85), 0.93, "within", 0.05) == CONTRADICTED
+    assert decide(est(0.86, 0.92), 0.93, "within", 0.05) == NOT_REPRODUCED
+    assert decide(est(0.88, 0.92), 0.93, "within", 0.05) == NOT_REPRODUCED  # touching the edge decides nothing
+    with pytest.raises(ConfigError):
+        decide(est(0.9, 0.95), 0.93, "within")
+
+
+def test_an_interval_touching_its_threshold_decides_nothing():
+    from deepclaims.stats import Estimate
+
+    assert decide(Estimate(0.7, 0.6, 0.8, 0.95, "t", 10), 0.6, "above") == NOT_REPRODUCED
+    assert decide(Estimate(0.5, 0.4, 0.6, 0.95, "t", 10), 0.6, "below") == NOT_REPRODUCED
+
+
+def test_a_published_single_run_is_placed_in_the_seed_distribution():
+    from deepclaims.stats import percentile_of
+
+    runs = np.linspace(0.70, 0.90, 101)
+    inside = percentile_of(runs, 0.80)
+    assert inside["percentile"] == pytest.approx(50.0, abs=1) and inside["inside"]
+    outside = percentile_of(runs, 0.962)
+    assert outside["percentile"] == 100.0 and not outside["inside"]
