@@ -68,6 +68,9 @@ class TrainConfig:
             raise ConfigError(f"clip_norm must be positive or None, got {self.clip_norm}")
 
 
+MAX_SHARED_TEST_ROWS = 0.01
+
+
 @dataclass
 class Split:
     """Training and test tensors: shared by every seed (x [N, d], y [N]) or one set per
@@ -80,6 +83,28 @@ class Split:
 
     def to(self, device) -> "Split":
         return Split(*(t.to(device) for t in (self.x_train, self.y_train, self.x_test, self.y_test)))
+
+    def check_disjoint(self, tolerated: float = MAX_SHARED_TEST_ROWS) -> None:
+        """Refuse a split whose test rows largely appear in its training rows.
+
+        A test split equal to (or drawn from) the training split turns test accuracy into
+        training accuracy, and several claims would still pass on it. Real data sets hold
+        a few exact duplicates across their official splits, so a small share is tolerated.
+        """
+        x_train, x_test = self.x_train, self.x_test
+        if x_train.dim() == 3:          # one data set per seed: check each seed's own
+            pairs = list(zip(x_train, x_test))
+        else:
+            pairs = [(x_train, x_test)]
+        for seed_index, (a, b) in enumerate(pairs):
+            seen = {row.tobytes() for row in a.detach().cpu().numpy().reshape(len(a), -1)}
+            test_rows = b.detach().cpu().numpy().reshape(len(b), -1)
+            shared = sum(row.tobytes() in seen for row in test_rows)
+            if shared > tolerated * len(test_rows):
+                where = f" (data set {seed_index})" if len(pairs) > 1 else ""
+                raise ConfigError(f"{shared} of {len(test_rows)} test rows{where} also appear in the training split; "
+                                  "train and test must be disjoint (at most "
+                                  f"{tolerated:.0%} shared rows are tolerated)")
 
 
 def per_seed_loss(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
@@ -159,6 +184,7 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
     """
     if len(seeds) != model.n_seeds:
         raise ConfigError(f"{len(seeds)} seeds for a model of {model.n_seeds} seeds")
+    data.check_disjoint()
     device = next(model.parameters()).device
     order_gens = seeding.generators(seeds, "order")
     per_seed_data = data.y_train.dim() == 2

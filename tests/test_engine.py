@@ -181,3 +181,56 @@ def test_a_sweep_whose_crossing_lies_outside_it_is_refused():
                                                                    ([5, 10, 20], dead[:, :8] | True)).degenerate
     crossing = np.array([[1] * 16, [1] * 8 + [0] * 8, [0] * 16], dtype=bool)
     assert bootstrap_depth_ratio(([20, 40, 80], crossing), ([5, 10, 20], crossing)).degenerate == ""
+
+
+@pytest.mark.parametrize("name", ["spirals", "circles", "digits"])
+def test_embedded_train_and_test_splits_are_disjoint(name):
+    split = embedded(name)
+    train_rows = {r.tobytes() for r in split.x_train.numpy()}
+    assert not any(r.tobytes() in train_rows for r in split.x_test.numpy())
+    split.check_disjoint()
+
+
+def test_training_refuses_a_test_split_drawn_from_the_training_split():
+    data = embedded("spirals")
+    leaked = type(data)(data.x_train, data.y_train, data.x_train[:100], data.y_train[:100])
+    model = build("ffnet", 1, SPEC, seeding.generators([0], "init"))
+    with pytest.raises(ConfigError, match="also appear in the training split"):
+        train(model, leaked, CONFIG, [0])
+
+
+def test_batch_norm_nets_evaluate_on_running_statistics():
+    """evaluate() must use BN's running averages (eval semantics), as a user's
+    nn.BatchNorm1d in model.eval() would, and must leave them untouched."""
+    from deepclaims.training import evaluate
+
+    data = embedded("spirals")
+    spec = DenseSpec(2, 5, 4, 1, "relu", "he_uniform", batch_norm=True)
+    model = build("ffnet", 2, spec, seeding.generators([0, 1], "init"))
+    train(model, data, CONFIG, [0, 1])
+    norms = [m for m in model.modules() if type(m).__name__ == "SeedBatchNorm"]
+    assert len(norms) == spec.depth
+    before = [m.running_mean.clone() for m in norms]
+    loss, _ = evaluate(model, data.x_test, data.y_test, "bce")
+    assert all(torch.equal(b, m.running_mean) for b, m in zip(before, norms))
+    xs = data.x_test.unsqueeze(0).expand(2, *data.x_test.shape)
+    with torch.no_grad():
+        model.eval()
+        eval_logits = model(xs)
+        model.train()
+        batch_logits = model(xs)
+    for m, b in zip(norms, before):
+        m.running_mean.copy_(b)  # the train-mode pass above moved them; put them back
+    y = data.y_test.unsqueeze(0).expand(2, -1)
+    eval_loss = F.binary_cross_entropy_with_logits(eval_logits.squeeze(-1), y, reduction="none").mean(1)
+    batch_loss = F.binary_cross_entropy_with_logits(batch_logits.squeeze(-1), y, reduction="none").mean(1)
+    np.testing.assert_allclose(loss, eval_loss.numpy(), rtol=1e-6)
+    assert not np.allclose(loss, batch_loss.numpy(), rtol=1e-4)
+    # Seed 1's eval-mode BN equals torch's own BatchNorm1d given its running statistics.
+    bn, ref = norms[0], torch.nn.BatchNorm1d(spec.width, eps=norms[0].eps)
+    with torch.no_grad():
+        ref.running_mean.copy_(bn.running_mean[1, :, 0]); ref.running_var.copy_(bn.running_var[1, :, 0])
+        ref.weight.copy_(bn.weight[1, :, 0]); ref.bias.copy_(bn.bias[1, :, 0])
+        ref.eval(); bn.eval()
+        z = torch.randn(2, spec.width, 7)
+        np.testing.assert_allclose(bn(z)[1].T.numpy(), ref(z[1].T).numpy(), rtol=1e-5, atol=1e-6)
