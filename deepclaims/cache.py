@@ -23,6 +23,7 @@ import json
 import os
 import pickle
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -38,6 +39,7 @@ Result = dict[str, np.ndarray]
 _COMPUTING_SOURCES = ("deepclaims/batched.py", "deepclaims/seeding.py", "deepclaims/training.py",
                       "deepclaims/probes.py", "deepclaims/data/*.py", "models/*.py")
 _version_cache: dict[str, str] = {}
+PROGRESS_AFTER_S = 5.0
 
 
 def code_version(extra_files: Sequence[str] = ()) -> str:
@@ -67,10 +69,13 @@ def config_fingerprint(config) -> str:
 class ResultCache:
     """Experiment results on disk under ``root``; ``recompute`` ignores (and replaces) entries."""
 
-    def __init__(self, root: Path, recompute: bool = False, worker_index: int = 0):
+    def __init__(self, root: Path, recompute: bool = False, worker_index: int = 0,
+                 progress: Callable[[str], None] | None = None):
         self.root = Path(root)
         self.recompute = recompute
         self.worker_index = worker_index
+        self.progress = progress      # called with one line per shard of a long experiment
+        self.events: list[tuple[str, str]] = []   # (experiment, "computed" | "cached"), in order
         self._computed_this_session: set[str] = set()
 
     def _key(self, experiment: str, config, seeds: Sequence[int], version: str) -> str:
@@ -95,10 +100,12 @@ class ResultCache:
                 if not fresh:
                     cached = _read(path)
                     if cached is not None:
+                        self.events.append((experiment, "cached"))
                         return cached
                 result = compute()
                 _write_atomic(path, result)
                 self._computed_this_session.add(key)
+                self.events.append((experiment, "computed"))
                 return result
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -122,10 +129,25 @@ class ResultCache:
         start = self.worker_index % len(shards)
         order = list(range(start, len(shards))) + list(range(start))
         results: dict[int, Result] = {}
-        for i in order:
+        started = time.perf_counter()
+        computed_seeds = 0
+        for done, i in enumerate(order, 1):
             shard = shards[i]
+            before = len(self.events)
             results[i] = self.get(experiment, config, shard, lambda s=shard: compute(s), version)
+            if self.events[before:] == [(experiment, "computed")]:
+                computed_seeds += len(shard)
+                self._report_progress(experiment, done, len(shards), computed_seeds, started)
         return merge_shards([results[i] for i in range(len(shards))], len(seeds))
+
+    def _report_progress(self, experiment: str, done: int, total: int, seeds: int, started: float) -> None:
+        """One line per computed shard once an experiment has run for a few seconds."""
+        elapsed = time.perf_counter() - started
+        if self.progress is None or total < 2 or elapsed < PROGRESS_AFTER_S:
+            return
+        left = elapsed / done * (total - done)
+        self.progress(f"{experiment}: shard {done} of {total} done, {seeds / elapsed:.1f} seeds/s, "
+                      f"about {left:.0f} s left")
 
 
 def _source_files(fn) -> list[str]:

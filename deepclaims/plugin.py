@@ -6,6 +6,7 @@ collects them from the test reports and writes ``claims.json`` and ``report.md``
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -14,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from deepclaims import workers
-from deepclaims.cache import ResultCache
+from deepclaims import console, workers
+from deepclaims.cache import ResultCache, code_version
 from deepclaims.fidelity import FIDELITIES
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
 from deepclaims.report import write_reports
+from deepclaims.startup import StartupError, resolve_device, scan_data_dir, writable_folder
 
 DEVICES = ("auto", "cpu", "cuda")
 RECORD_KEY = "deepclaims_claim"
@@ -65,6 +67,22 @@ def _validate(config) -> None:
             _usage(f"--data-dir {data_dir!r} is not a folder; give a folder holding the data sets, or omit it")
         if not os.access(path, os.R_OK | os.X_OK):
             _usage(f"--data-dir {data_dir!r} cannot be read (permission denied)")
+    try:
+        writable_folder("--report-dir", _report_dir(config))
+        writable_folder("--result-cache", _cache_dir(config))
+        if workers.worker_index() is None:
+            # The controller checks once, before any worker starts or any experiment runs.
+            config.deepclaims_device = resolve_device(device)
+            config.deepclaims_data = scan_data_dir(Path(data_dir).expanduser()) if data_dir else None
+    except StartupError as exc:
+        _usage(str(exc))
+
+
+def pytest_report_header(config):
+    device = getattr(config, "deepclaims_device", config.getoption("--device"))
+    return [console.header_line(config.getoption("--fidelity"), config.option.seed_base, device,
+                                _report_dir(config), code_version()),
+            console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
 
 
 def pytest_configure(config):
@@ -146,15 +164,27 @@ class RecordCollector:
             return
         for nodeid, record in self.records.items():
             record["duration_s"] = round(self.durations.get(nodeid, record["duration_s"]), 3)
-        path = write_reports(_report_dir(self.config), list(self.records.values()))
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"deepclaims: {len(self.records)} claim records written to {path} "
-                                f"and {path.parent / 'report.md'}")
+        self.report_path = write_reports(_report_dir(self.config), list(self.records.values()))
+
+    def pytest_terminal_summary(self, terminalreporter):
+        path = getattr(self, "report_path", None)
+        if path is None:
+            return
+        from deepclaims.report import combine_same_claim
+
+        records = sorted(combine_same_claim(list(self.records.values())), key=lambda r: r["id"])
+        terminalreporter.section("deepclaims verdicts")
+        for line in console.summary_lines(records, self.config.getoption("--fidelity"), path.parent / "report.md"):
+            terminalreporter.write_line(line)
 
 
 def _report_dir(config) -> Path:
-    path = Path(config.getoption("--report-dir"))
+    path = Path(config.getoption("--report-dir")).expanduser()
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def _cache_dir(config) -> Path:
+    path = Path(config.getoption("--result-cache")).expanduser()
     return path if path.is_absolute() else Path(config.rootpath) / path
 
 
@@ -173,16 +203,14 @@ def seed_base(pytestconfig) -> int:
 
 @pytest.fixture(scope="session")
 def device(pytestconfig):
-    """The torch device claims train on; ``--device cuda`` without a GPU is a usage error."""
+    """The torch device claims train on (checked at start-up; an xdist worker resolves it
+    after pinning its GPU)."""
     import torch
 
-    choice = pytestconfig.getoption("--device")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise pytest.UsageError("--device cuda was asked for but no CUDA device is available; "
-                                "accepted here: auto, cpu")
-    if choice == "auto":
-        choice = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(choice)
+    try:
+        return torch.device(resolve_device(pytestconfig.getoption("--device")))
+    except StartupError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +221,23 @@ def data_dir(pytestconfig) -> Path | None:
 
 @pytest.fixture(scope="session")
 def result_cache(pytestconfig) -> ResultCache:
-    root = Path(pytestconfig.getoption("--result-cache"))
-    if not root.is_absolute():
-        root = Path(pytestconfig.rootpath) / root
-    return ResultCache(root, recompute=pytestconfig.getoption("--recompute"),
-                       worker_index=workers.worker_index() or 0)
+    return ResultCache(_cache_dir(pytestconfig), recompute=pytestconfig.getoption("--recompute"),
+                       worker_index=workers.worker_index() or 0, progress=_progress_writer(pytestconfig))
+
+
+def _progress_writer(config):
+    """Progress lines for long experiments: on the terminal, one line each (no carriage
+    returns, so CI logs stay readable); none under -q or in an xdist worker."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or config.getoption("verbose") < 0 or workers.worker_index() is not None:
+        return None
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()
+            reporter.write_line(f"deepclaims: {line}")
+    return write
 
 
 @pytest.fixture(scope="session")
@@ -213,7 +253,7 @@ def claim_expectations() -> dict[str, Expectation]:
 
 
 @pytest.fixture
-def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, device):
+def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, device, result_cache):
     """The recorder of the claim named by the test's ``@pytest.mark.claim("ID")`` marker."""
     marker = request.node.get_closest_marker("claim")
     if marker is None or len(marker.args) != 1:
@@ -225,7 +265,9 @@ def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, 
         raise pytest.UsageError(f"{request.node.nodeid}: unknown claim id {claim_id!r}; known: {known}")
     recorder = ClaimRecorder(claim_id, claim_catalogue[claim_id], fidelity, str(device),
                              _report_dir(pytestconfig), expectation=claim_expectations.get(claim_id, Expectation()))
+    first_event = len(result_cache.events)
     yield recorder
     record = recorder.record()
+    record["results"] = console.results_source(result_cache.events[first_event:])
     record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     request.node.user_properties.append((RECORD_KEY, json.dumps(record)))

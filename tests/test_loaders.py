@@ -281,3 +281,10 @@ def test_cifar_incomplete_folder(tmp_path):
     (folder / "test_batch").unlink()
     with pytest.raises(DataFileError, match=r"lacks test_batch"):
         real.load_arrays("cifar10", tmp_path, check_counts=False)
+
+
+def test_mnist_files_directly_in_the_data_dir_are_read_as_mnist(tmp_path):
+    write_mnist(tmp_path)
+    data = real.load_arrays("mnist", tmp_path, check_counts=False)
+    assert data.folder == tmp_path / "." and data.x_train.shape == (12, 28, 28)
+    assert real.load_arrays("fashion_mnist", tmp_path, check_counts=False) is None

@@ -1,6 +1,7 @@
 """The pytest plugin as a user meets it: option errors, claim records, xdist."""
 import json
 
+import numpy as np
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -90,3 +91,59 @@ def test_Q9(claim):
 """)
     result = pytester.runpytest_subprocess()
     assert "unknown claim id 'Q9'" in result.stdout.str() + result.stderr.str()
+
+
+def _one_error_line(result, message):
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}*"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str()  # nothing ran
+
+
+def test_report_and_cache_paths_that_are_files_are_refused_at_start(project):
+    (project.path / "afile").write_text("x")
+    _one_error_line(project.runpytest_subprocess("--report-dir", "afile"), "--report-dir '*afile' is a file")
+    _one_error_line(project.runpytest_subprocess("--result-cache", "afile/sub"),
+                    "--result-cache '*afile/sub' cannot be created: '*afile' is a file")
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_device_cuda_without_a_gpu_is_one_line(project):
+    _one_error_line(project.runpytest_subprocess("--device", "cuda"),
+                    "--device cuda was asked for but no CUDA device is available")
+
+
+def test_data_dir_without_a_data_set_is_refused(project):
+    (project.path / "data").mkdir()
+    _one_error_line(project.runpytest_subprocess("--data-dir", "data"),
+                    "--data-dir '*data' holds no recognised data set; accepted layouts: MNIST as mnist/*")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[:-100], "*train-images-idx3-ubyte: truncated: shape (60000, 28, 28)*"),
+    (lambda b: b"\x00\x00\x08\x07" + b[4:], "*train-images-idx3-ubyte: wrong magic number 0x00000807*"),
+], ids=["truncated", "corrupt"])
+def test_a_bad_data_file_is_one_line_before_any_training(project, damage, message):
+    from tests.test_loaders import idx_file, labels
+
+    folder = project.path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    full = np.zeros((60000, 28, 28), dtype=np.uint8)
+    path = idx_file(folder / "train-images-idx3-ubyte", full)
+    path.write_bytes(damage(path.read_bytes()))
+    idx_file(folder / "train-labels-idx1-ubyte", labels(60000))
+    idx_file(folder / "t10k-images-idx3-ubyte", full[:10000])
+    idx_file(folder / "t10k-labels-idx1-ubyte", labels(10000))
+    _one_error_line(project.runpytest_subprocess("--data-dir", "data"), f"--data-dir: {message}")
+
+
+def test_the_header_and_the_verdict_summary(project):
+    result = project.runpytest_subprocess("-q")
+    out = result.stdout.str()
+    assert "deepclaims: fidelity ci, seed base 0, device" not in out  # -q drops pytest's header
+    result.stdout.fnmatch_lines(["*= deepclaims verdicts =*", "1 reproduced, 1 contradicted (2 claims, fidelity ci)",
+                                 "Z1  reproduced      as expected*", "Z2  contradicted    EXPECTED reproduced*",
+                                 "report: *report.md"])
+    verbose = project.runpytest_subprocess()
+    verbose.stdout.fnmatch_lines(["deepclaims: fidelity ci, seed base 0, device *, torch *, code *",
+                                  "deepclaims: data: embedded stand-ins (no --data-dir)"])

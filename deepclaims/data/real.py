@@ -2,8 +2,9 @@
 
 Nothing is downloaded. A data set is looked for in the folders its usual tools leave it
 in (Keras' ``fashion-mnist``, torchvision's ``FashionMNIST/raw``, the plain
-``cifar-10-batches-py``, ...). When none of its files is present the loader returns
-None and the claim falls back to its embedded stand-in (and says so); when some are
+``cifar-10-batches-py``, ...), and MNIST's four files also directly in it. When none
+of its files is present the loader returns None and the claim falls back to its
+embedded stand-in (and says so); when some are
 present but others are missing, or a file is bad, it raises DataFileError naming the
 file, because a half-present data set is a mistake the user wants to hear about.
 """
@@ -27,7 +28,9 @@ IDX_FILES = {
 }
 # Folder names relative to --data-dir, in the order they are tried.
 FOLDERS = {
-    "mnist": ("mnist", "MNIST/raw", "MNIST", "mnist/raw"),
+    # "." last: the four IDX files directly in --data-dir are read as MNIST (Fashion-MNIST
+    # uses the same file names, so it must sit in a folder of its own).
+    "mnist": ("mnist", "MNIST/raw", "MNIST", "mnist/raw", "."),
     "fashion_mnist": ("fashion-mnist", "fashion_mnist", "FashionMNIST/raw", "FashionMNIST", "fashion-mnist/raw"),
     "cifar10": ("cifar-10-batches-py", "cifar10/cifar-10-batches-py", "CIFAR10/cifar-10-batches-py", "cifar10"),
 }

@@ -1,0 +1,59 @@
+"""What a run prints: its settings at the top, progress of long experiments, and a verdict
+summary at the end (the report holds the details; the console says where it is)."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from deepclaims.verdict import VERDICTS
+
+
+def header_line(fidelity: str, seed_base: int, device: str, report_dir: Path, code: str) -> str:
+    import numpy
+    import torch
+
+    return (f"deepclaims: fidelity {fidelity}, seed base {seed_base}, device {device}, torch {torch.__version__}, "
+            f"numpy {numpy.__version__}, code {code}, reports to {report_dir}")
+
+
+def data_line(fidelity: str, scan) -> str:
+    """Which real data sets a run reads, or why it reads none."""
+    if scan is None:
+        return "deepclaims: data: embedded stand-ins (no --data-dir)"
+    if fidelity != "lab":
+        return (f"deepclaims: data: --data-dir holds {', '.join(scan.found)}, but only --fidelity lab reads real "
+                f"data; this {fidelity} run uses the embedded stand-ins")
+    return f"deepclaims: data: {scan.summary()}; claims whose data set is absent use embedded stand-ins"
+
+
+def results_source(events: list[tuple[str, str]]) -> str:
+    """How a claim's experiment results were obtained during its test."""
+    kinds = {kind for _, kind in events}
+    if "computed" in kinds:
+        return "computed" if kinds == {"computed"} else "partly cached"
+    if kinds == {"cached"}:
+        return "cached"
+    return "-"   # nothing looked up: an earlier claim's results in memory, or no training at all
+
+
+def summary_lines(records: list[dict], fidelity: str, report_path: Path) -> list[str]:
+    """The end-of-run section: verdict counts, one line per claim, and where the report is."""
+    counts = Counter(r["verdict"] for r in records)
+    order = [v for v in VERDICTS if counts[v]] + sorted(v for v in counts if v not in VERDICTS)
+    lines = [", ".join(f"{counts[v]} {v}" for v in order) + f" ({len(records)} claims, fidelity {fidelity})"]
+    asserted = fidelity != "smoke"
+    lines.append(f"{'ID':<4}{'verdict':<16}{'against the expectation':<36}{'results':<14}{'time':>9}")
+    for r in records:
+        expected = r.get("expected_verdict", "reproduced")
+        if not asserted:
+            mark = "not asserted at smoke"
+        elif r["verdict"] == expected:
+            mark = "as expected" if expected == "reproduced" else f"as expected: a finding ({expected})"
+        else:
+            mark = f"EXPECTED {expected}"
+        lines.append(f"{r['id']:<4}{r['verdict']:<16}{mark:<36}{r.get('results', '-'):<14}"
+                     f"{r.get('duration_s', 0):>7.1f} s")
+    lines.append("results: computed this run, cached from an earlier run, or '-' (none looked up: an earlier "
+                 "claim's, already in memory, or no training)")
+    lines.append(f"report: {report_path}")
+    return lines
