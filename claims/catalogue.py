@@ -3,6 +3,8 @@
 Transcribed from the project's CLAIMS.md (the statements verbatim, the sources
 abbreviated to the lab file and the papers each section names).
 """
+from dataclasses import replace
+
 from deepclaims.recorder import CatalogueEntry
 
 CATALOGUE: dict[str, CatalogueEntry] = {
@@ -127,3 +129,28 @@ CATALOGUE: dict[str, CatalogueEntry] = {
         'GoogLeNet inception module, naive vs dimension-reduction, on a 32x32x256 input with 1x1: 128, 3x3: 192, 5x5: 96 filters and 3x3 max pooling (reductions: 64 1x1 filters before the 3x3 and 5x5 convolutions and after the pooling): output sizes, multiply counts (counted from the modules, not only by formula) and the saving ratio. The widely copied lecture version of this example (28x28x256 input) states 854M ops naive and 358M reduced, but its own listed terms sum to 271,351,808: the suite reproduces the 854M and flags the 358M.',
         'lab 004 Problem 5; Krizhevsky et al. 2012 (AlexNet); Simonyan & Zisserman 2015 (VGG); Szegedy et al. 2015 (GoogLeNet)'),
 }
+
+# A few words per claim for tables and the console; the full statement stays above.
+SHORT_TITLES = {
+    "A1": "deep tanh FFNet does not learn", "A2": "ResNet learns the same task",
+    "A3": "FFNet gradients vanish, ResNet's do not", "A4": "FFNet bottom weights barely move",
+    "A5": "ResNet trainable far deeper", "A6": "activation, init and trainable depth",
+    "A7": "BN prevents dying ReLU", "A8": "ResNet model summary",
+    "B1": "sigmoid gradients near 0, smallest early", "B2": "gradient histograms per layer",
+    "B3": "ReLU layer-4 gradient rises over training",
+    "C1": "N(0, sigma): collapse, saturation, vanishing", "C2": "Xavier keeps tanh spread",
+    "C3": "He keeps ReLU second moment", "C4": "Perunicic's sigmas shrink / hold / grow",
+    "C5": "non-saturating activations keep gradients", "C6": "clipping tames exploding gradients",
+    "C7": "BN trains faster and better", "C8": "unscaled test inputs degrade accuracy",
+    "D1": "width-2 ReLU nets collapse (> 90%)", "D2": "leaky ReLU collapses less",
+    "D3": "born-dead probability by depth and width", "D4": "RAI lowers collapse",
+    "E1": "LeNet-5 with BN trains well", "E2": "input BN vs standardisation", "E3": "dropout without BN",
+    "E4": "BN and dropout together", "E5": "dropout's test-time rule",
+    "F1": "LR range test", "F2": "cyclical LR vs fixed", "F3": "growing batch vs decaying LR",
+    "G1": "optimiser updates match their papers", "G2": "Adam reaches the lowest training loss",
+    "G3": "dropout raises training loss", "G4": "training time with and without dropout",
+    "G5": "test accuracy of the ten runs",
+    "H1": "AlexNet parameter counts", "H2": "VGG19 weights and activations",
+    "H3": "receptive field of stacked convolutions", "H4": "inception module multiplies",
+}
+CATALOGUE = {cid: replace(entry, short=SHORT_TITLES[cid]) for cid, entry in CATALOGUE.items()}

@@ -2,7 +2,10 @@
 summary at the end (the report holds the details; the console says where it is)."""
 from __future__ import annotations
 
+import platform
+import subprocess
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from deepclaims.verdict import VERDICTS
@@ -14,6 +17,32 @@ def header_line(fidelity: str, seed_base: int, device: str, report_dir: Path, co
 
     return (f"deepclaims: fidelity {fidelity}, seed base {seed_base}, device {device}, torch {torch.__version__}, "
             f"numpy {numpy.__version__}, code {code}, reports to {report_dir}")
+
+
+def run_info(fidelity: str, seed_base: int, device: str, code: str, started: datetime) -> dict:
+    """The settings and versions a run's records came from (its id is its start time)."""
+    import numpy
+    import torch
+
+    return {"id": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "fidelity": fidelity, "seed_base": seed_base,
+            "device": device, "torch": torch.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version(), "threads": torch.get_num_threads(), "code": code,
+            "commit": git_commit()}
+
+
+def git_commit() -> str:
+    """The checkout's commit (with '+dirty' for uncommitted changes), or '-' outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=5)
+        if head.returncode != 0:
+            return "-"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "-"
 
 
 def data_line(fidelity: str, scan) -> str:

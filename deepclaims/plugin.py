@@ -150,6 +150,7 @@ class RecordCollector:
         self.config = config
         self.records: dict[str, dict] = {}
         self.durations: dict[str, float] = {}
+        self.started = datetime.now(timezone.utc)
 
     def pytest_runtest_logreport(self, report):
         # Setup counts too: a claim's experiment usually runs in a shared fixture, and the
@@ -164,7 +165,11 @@ class RecordCollector:
             return
         for nodeid, record in self.records.items():
             record["duration_s"] = round(self.durations.get(nodeid, record["duration_s"]), 3)
-        self.report_path = write_reports(_report_dir(self.config), list(self.records.values()))
+        self.report_path = write_reports(_report_dir(self.config), list(self.records.values()),
+                                         console.run_info(self.config.getoption("--fidelity"),
+                                                          self.config.option.seed_base,
+                                                          getattr(self.config, "deepclaims_device", "-"),
+                                                          code_version(), self.started))
 
     def pytest_terminal_summary(self, terminalreporter):
         path = getattr(self, "report_path", None)

@@ -25,10 +25,11 @@ CLAIM_ID = re.compile(r"^[A-Z][0-9]+$")
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """A claim as the catalogue states it."""
+    """A claim as the catalogue states it, and a few words for tables (``short``)."""
 
     title: str
     source: str
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class ClaimRecorder:
         return {
             "id": self.claim_id,
             "title": self.entry.title,
+            "short": self.entry.short or self.entry.title,
             "source": self.entry.source,
             "verdict": self.verdict or "error",
             "expected_verdict": self.expected_verdict,

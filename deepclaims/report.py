@@ -1,7 +1,8 @@
 """Write ``claims.json`` and the human report from the claim records of a run.
 
 Records from earlier runs of claims not run this time are kept, so running one topic
-does not erase the others; each record carries the time it was made.
+does not erase the others; each record carries the time it was made and points at the
+run that made it (its settings are listed at the top of the report).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def combine_same_claim(records: list[dict]) -> list[dict]:
@@ -67,71 +68,162 @@ def load_records(path: Path) -> list[dict]:
         return []
 
 
-def write_reports(report_dir: Path, new_records: list[dict]) -> Path:
+def write_reports(report_dir: Path, new_records: list[dict], run: dict | None = None) -> Path:
+    """Merge this run's records into ``report_dir``'s claims.json and rewrite report.md.
+
+    ``run`` describes this run (its id, date, fidelity, seed base, device, versions); each
+    new record points at it, so a report assembled from several runs says which record
+    came from which.
+    """
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "claims.json"
-    records = merge_records(load_records(json_path), new_records)
-    _write_text(json_path, json.dumps({"schema": SCHEMA_VERSION, "claims": records}, indent=2))
-    _write_text(report_dir / "report.md", render_markdown(records))
+    existing, runs = load_report(json_path)
+    if run is not None:
+        runs[run["id"]] = run
+        new_records = [dict(r, run=run["id"]) for r in new_records]
+    records = merge_records(existing, new_records)
+    used = {r.get("run") for r in records}
+    runs = {k: v for k, v in runs.items() if k in used}
+    _write_text(json_path, json.dumps({"schema": SCHEMA_VERSION, "runs": list(runs.values()), "claims": records},
+                                      indent=2))
+    _write_text(report_dir / "report.md", render_markdown(records, list(runs.values())))
     return json_path
 
 
-def _fmt(x) -> str:
+def load_report(path: Path) -> tuple[list[dict], dict[str, dict]]:
+    """The records and runs of an existing claims.json (an older schema has no runs)."""
+    records = load_records(path)
+    if not records:
+        return [], {}
+    runs = json.loads(path.read_text()).get("runs", [])
+    return records, {r["id"]: r for r in runs if isinstance(r, dict) and "id" in r}
+
+
+# ---------------------------------------------------------------- formatting
+
+def fmt_number(x, exact: bool = False) -> str:
+    """Exact integers in full with separators; other numbers to 3 significant figures."""
     if x is None:
         return "-"
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return str(x)
+    if x != x:                                   # NaN
+        return "nan"
+    if (exact or isinstance(x, int)) and float(x).is_integer():
+        return f"{int(x):,}"
+    if 1e3 <= abs(x) < 1e5:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"   # 3 significant figures; scientific notation below 1e-4 and from 1e5
 
 
-def _interval(iv) -> str:
-    return "-" if not iv else f"[{_fmt(iv[0])}, {_fmt(iv[1])}]"
+def fmt_value(value) -> str:
+    """Notes and details: numbers formatted, dicts and lists written out, not printed raw."""
+    if isinstance(value, dict):
+        if set(value) >= {"value", "interval"}:
+            return f"{fmt_number(value['value'])} [{fmt_number(value['interval'][0])}, {fmt_number(value['interval'][1])}]"
+        return "; ".join(f"{k}: {fmt_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt_value(v) for v in value)
+    return fmt_number(value)
 
 
-def render_markdown(records: list[dict]) -> str:
-    lines = ["# deepclaims report", "",
-             "Each claim's verdict is decided by its interval against its threshold: "
-             "`reproduced` (interval on the claimed side), `contradicted` (on the other side), "
-             "`not reproduced` (straddles it). `expected` is what the suite's test asserts; a "
-             "source statement the evidence refutes is kept with the finding beside it.", "",
-             "| ID | claim | verdict | expected | estimate | interval | threshold | fidelity | dataset | device | seeds | s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in records:
-        lines.append("| {id} | {title} | **{verdict}** | {exp} | {est} | {iv} | {thr} | {fid} | {ds} | {dev} | {n} | {dur} |".format(
-            id=r["id"], title=r["title"].replace("|", "/"), verdict=r["verdict"], exp=r.get("expected_verdict", "-"),
-            est=_fmt(r.get("estimate")), iv=_interval(r.get("interval")), thr=_fmt(r.get("threshold")),
-            fid=r.get("fidelity", "-"), ds=r.get("dataset", "-"), dev=r.get("device", "-"),
-            n=r.get("seeds", {}).get("count", 0), dur=_fmt(r.get("duration_s"))))
-    for r in records:
-        lines += ["", f"## {r['id']}: {r['title']}", "", f"*Source:* {r['source']}", "",
-                  f"*Verdict:* **{r['verdict']}** (expected: {r.get('expected_verdict', '-')}); "
-                  f"fidelity `{r.get('fidelity')}`, dataset `{r.get('dataset')}`, device `{r.get('device')}`, "
-                  f"recorded {r.get('recorded_at', '-')}"]
-        lines += _finding_lines(r)
-        if r.get("parts"):
-            lines += ["", "| measured | estimate | interval | method | n | claim holds when | verdict |",
-                      "|---|---|---|---|---|---|---|"]
-            for p in r["parts"]:
-                lines.append(f"| {p['measured']} | {_fmt(p['estimate'])} | {_interval(p['interval'])} | "
-                             f"{p['method']} | {p['n']} | {_condition(p)} | {_part_verdict(p)} |")
-        lines += _sensitivity_lines(r)
-        for key, value in r.get("notes", {}).items():
-            lines += ["", f"- **{key}:** {value}"]
-        for name, table in r.get("tables", {}).items():
-            lines += ["", f"### {name}", "", table]
-        for fig in r.get("figures", []):
-            lines += ["", f"![{fig}]({fig})"]
-    return "\n".join(lines) + "\n"
+def _exact(p: dict) -> bool:
+    return p.get("method") == "exact"
+
+
+def _interval(p: dict) -> str:
+    iv = p.get("interval")
+    if not iv:
+        return "-"
+    if _exact(p):
+        return "exact"
+    return f"[{fmt_number(iv[0])}, {fmt_number(iv[1])}]"
 
 
 def _condition(p: dict) -> str:
-    if p.get("condition"):
-        return p["condition"]
-    return f"{ {'above': '>', 'below': '<', 'equal': '=='}.get(p['direction'], p['direction'])} {_fmt(p['threshold'])}"
+    exact = _exact(p)
+    if p.get("direction") == "within":
+        return f"within ±{fmt_number(p['tolerance'])} of {fmt_number(p['threshold'])}"
+    side = {"above": ">", "below": "<", "equal": "=="}.get(p.get("direction"), p.get("direction"))
+    return f"{side} {fmt_number(p.get('threshold'), exact)}"
 
 
 def _part_verdict(p: dict) -> str:
     return f"{p['verdict']} (refused: {p['degenerate']})" if p.get("degenerate") else p["verdict"]
+
+
+def deciding(record: dict) -> dict | None:
+    """The part that decided the record's verdict (the first part with that verdict)."""
+    parts = record.get("parts") or []
+    for p in parts:
+        if p["verdict"] == record["verdict"]:
+            return p
+    return parts[0] if parts else None
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+# ---------------------------------------------------------------- the report
+
+def render_markdown(records: list[dict], runs: list[dict] | None = None) -> str:
+    runs = runs or []
+    fidelities = sorted({r.get("fidelity", "-") for r in records})
+    lines = [f"# deepclaims report: fidelity {', '.join(fidelities)}", ""]
+    if runs:
+        lines += ["| run | fidelity | seed base | device | torch | commit | code | claims |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for run in runs:
+            ids = [r["id"] for r in records if r.get("run") == run["id"]]
+            lines.append(f"| {run['id']} | {run.get('fidelity', '-')} | {run.get('seed_base', '-')} | "
+                         f"{run.get('device', '-')} | {run.get('torch', '-')} | {run.get('commit', '-')} | "
+                         f"{run.get('code', '-')} | {', '.join(ids)} |")
+        lines.append("")
+    if "smoke" in fidelities:
+        lines += ["**smoke fidelity:** configurations too small for statistical power; verdicts are recorded "
+                  "but not asserted, and say nothing about the claims.", ""]
+    lines += ["A verdict comes from the deciding measurement's 95% interval against the claim's condition: "
+              "`reproduced` (the whole interval meets it), `contradicted` (the whole interval fails it), `not "
+              "reproduced` (the interval touches or straddles it, or the evidence was refused as degenerate). "
+              "`expected` is what the suite asserts; an expected verdict other than `reproduced` is a finding "
+              "against the source, explained in the claim's section with its sensitivity table.", "",
+              "| ID | claim | verdict | expected | deciding measurement | estimate | 95% interval | holds when | "
+              "seeds |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        p = deciding(r) or {}
+        expected = "not asserted" if r.get("fidelity") == "smoke" else r.get("expected_verdict", "-")
+        lines.append(f"| [{r['id']}](#{r['id'].lower()}) | {_cell(r.get('short') or r['title'])} | "
+                     f"**{r['verdict']}** | {expected} | {_cell(p.get('measured', '-'))} | "
+                     f"{fmt_number(p.get('estimate'), _exact(p))} | {_interval(p)} | {_condition(p) if p else '-'} | "
+                     f"{r.get('seeds', {}).get('count', 0) or '-'} |")
+    for r in records:
+        lines += _claim_section(r)
+    return "\n".join(lines) + "\n"
+
+
+def _claim_section(r: dict) -> list[str]:
+    lines = ["", f"## {r['id']}", "", f"**{r.get('short') or r['title']}.** {r['title']}", "",
+             f"*Source:* {r['source']}", "",
+             f"*Verdict:* **{r['verdict']}** (expected: {r.get('expected_verdict', '-')}); fidelity "
+             f"`{r.get('fidelity')}`, data: {r.get('dataset') or '-'}, device `{r.get('device')}`, "
+             f"{r.get('seeds', {}).get('count', 0)} seeds, results {r.get('results', '-')}, "
+             f"recorded {r.get('recorded_at', '-')}"]
+    lines += _finding_lines(r)
+    if r.get("parts"):
+        lines += ["", "| measured | estimate | 95% interval | method | n | holds when | verdict |",
+                  "|---|---|---|---|---|---|---|"]
+        for p in r["parts"]:
+            lines.append(f"| {_cell(p['measured'])} | {fmt_number(p['estimate'], _exact(p))} | {_interval(p)} | "
+                         f"{p['method']} | {p['n']} | {_condition(p)} | {_part_verdict(p)} |")
+    lines += _sensitivity_lines(r)
+    for key, value in r.get("notes", {}).items():
+        lines += ["", f"- **{key}:** {fmt_value(value)}"]
+    for name, table in r.get("tables", {}).items():
+        lines += ["", f"### {name}", "", table]
+    for fig in r.get("figures", []):
+        lines += ["", f"![{fig}]({fig})"]
+    return lines
 
 
 def _finding_lines(r: dict) -> list[str]:
@@ -139,7 +231,7 @@ def _finding_lines(r: dict) -> list[str]:
     if not r.get("finding"):
         return []
     lines = ["", "| the source says | the suite finds |", "|---|---|",
-             f"| {r['title'].replace('|', '/')} | {r['finding'].replace('|', '/')} |"]
+             f"| {_cell(r['title'])} | {_cell(r['finding'])} |"]
     if r.get("evidence"):
         lines += ["", f"*Evidence:* {r['evidence']}"]
     if r.get("depends_on"):
@@ -151,15 +243,16 @@ def _sensitivity_lines(r: dict) -> list[str]:
     rows = r.get("sensitivity") or []
     if not rows:
         return []
+    first = deciding(r) or {}
     lines = ["", "### Sensitivity: the same judgement under plausible alternative set-ups", "",
-             "| set-up | verdict | deciding part | estimate | interval | claim holds when |",
+             "| set-up | verdict | deciding measurement | estimate | 95% interval | holds when |",
              "|---|---|---|---|---|---|",
-             f"| as run above | **{r['verdict']}** | | {_fmt(r.get('estimate'))} | {_interval(r.get('interval'))} "
-             f"| {r.get('condition') or '-'} |"]
+             f"| as run above | **{r['verdict']}** | {_cell(first.get('measured', '-'))} | "
+             f"{fmt_number(first.get('estimate'))} | {_interval(first)} | {_condition(first) if first else '-'} |"]
     for row in rows:
         p = row["deciding"]
-        lines.append(f"| {row['setup']} | **{row['verdict']}** | {p['measured']} | {_fmt(p['estimate'])} | "
-                     f"{_interval(p['interval'])} | {_condition(p)} |")
+        lines.append(f"| {_cell(row['setup'])} | **{row['verdict']}** | {_cell(p['measured'])} | "
+                     f"{fmt_number(p['estimate'], _exact(p))} | {_interval(p)} | {_condition(p)} |")
     return lines
 
 
