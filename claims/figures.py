@@ -10,16 +10,24 @@ import numpy as np  # noqa: E402
 from deepclaims.probes import HISTOGRAM_BINS  # noqa: E402
 
 
-def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1) -> None:
-    """Per-epoch 30-bin histograms stacked with an offset (TensorBoard's 'offset' view).
-
-    ``snapshots`` is [epochs+1, values]; later epochs are drawn lower and darker.
-    """
-    rows = snapshots[::every]
-    finite = rows[np.isfinite(rows)]
+def value_range(*snapshots: np.ndarray, every: int = 1) -> tuple[float, float]:
+    """The finite values' range over the epochs a ridge plot draws (every ``every``-th)."""
+    finite = np.concatenate([s[::every][np.isfinite(s[::every])] for s in snapshots])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
+def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1, span: tuple[float, float] | None = None) -> None:
+    """Per-epoch 30-bin histograms stacked with an offset (TensorBoard's 'offset' view).
+
+    ``snapshots`` is [epochs+1, values]; the first row drawn (top, dark purple) is epoch 0
+    and later epochs are drawn lower and lighter (viridis, ending in yellow). ``span``
+    fixes the binned range (and x-axis), so panels that compare can share one scale.
+    """
+    rows = snapshots[::every]
+    lo, hi = span if span is not None else value_range(snapshots, every=every)
     edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     counts = np.array([np.histogram(r[np.isfinite(r)], bins=edges)[0] for r in rows], dtype=float)
@@ -30,18 +38,27 @@ def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1) -> None:
         ax.fill_between(centres, offset, offset + c / scale, color=cmap(i / max(len(counts) - 1, 1)), alpha=0.6,
                         linewidth=0.4)
     ax.set_yticks([])
+    ax.set_xlim(lo, hi)
     ax.set_title(title, fontsize=8)
     ax.tick_params(labelsize=6)
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
+    ax.xaxis.get_offset_text().set_fontsize(6)
 
 
-def histogram_grid(panels: dict[str, np.ndarray], suptitle: str, every: int = 1):
-    """A grid of ridge plots, one panel per (label, [epochs+1, values]) entry."""
+def histogram_grid(panels: dict[str, np.ndarray], suptitle: str, every: int = 1,
+                   shared: list[list[str]] | None = None, cols: int = 4):
+    """A grid of ridge plots, one panel per (label, [epochs+1, values]) entry; the panels of
+    each group in ``shared`` are binned over one common range and drawn on one x-scale."""
+    span = {}
+    for group in shared or []:
+        common = value_range(*(panels[label] for label in group), every=every)
+        span.update({label: common for label in group})
     n = len(panels)
-    cols = min(n, 4)
+    cols = min(n, cols)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
     for ax, (label, snaps) in zip(axes.flat, panels.items()):
-        ridge(ax, snaps, label, every)
+        ridge(ax, snaps, label, every, span.get(label))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(suptitle, fontsize=10)

@@ -17,6 +17,7 @@ from deepclaims.data.embedded import embedded
 from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats
 from deepclaims.training import TrainConfig, one_cpu_thread, train
 from models.mlp import DenseSpec, build
+from models.plain_reference import PlainResNet, fit, keras_init_, plain_ffnet
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
     keep = tuple(range(layers)) if run.probe_every_layer else (0, layers - 2)
     epoch_probe = EpochProbe(data.x_train, data.y_train, run.train.loss, keep) if run.epoch_probe else None
     step_probe = StepGradientProbe() if run.step_probe else None
+    initial = [layer.weight.detach().clone() for _, layer in model.dense_layers()]
     result = train(model, data, run.train, seeds, on_step=step_probe, on_epoch_end=epoch_probe)
+    result.update(weight_change_since(initial, model))
     stats = activation_stats(model, data.x_test)
     result.update({f"act_{k}": v for k, v in stats.items()})
     if epoch_probe:
@@ -61,7 +64,63 @@ def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
     return result
 
 
+def weight_change_since(initial: list[torch.Tensor], model) -> dict[str, np.ndarray]:
+    """How far each dense layer's weights moved in training, per seed [S, layers]:
+    ``final_weight_change`` relative to the initial norm, ``final_weight_rms_change`` in
+    absolute terms (RMS of the change). Cheap, so every run records it (A4's alternative
+    set-ups need it without per-epoch probes)."""
+    final = [layer.weight.detach() for _, layer in model.dense_layers()]
+    moved = [(w - w0).flatten(1) for w, w0 in zip(final, initial)]
+    relative = [m.norm(dim=1) / w0.flatten(1).norm(dim=1).clamp_min(1e-12) for m, w0 in zip(moved, initial)]
+    rms = [m.pow(2).mean(1).sqrt() for m in moved]
+    return {"final_weight_change": torch.stack(relative, 1).cpu().numpy(),
+            "final_weight_rms_change": torch.stack(rms, 1).cpu().numpy()}
+
+
 def run(cache: ResultCache, experiment: str, config: Run, seed_base: int, shard_size: int = 32):
     """The merged results of ``config`` over seeds seed_base .. seed_base+config.seeds-1."""
     seeds = seeding.seed_range(seed_base, config.seeds)
     return cache.sharded(experiment, config, seeds, lambda s: _compute(config, s), shard_size)
+
+
+@dataclass(frozen=True)
+class PlainRun:
+    """The plain-PyTorch reference (``models.plain_reference``) trained one seed at a time
+    from its own initialisation: ``torch.manual_seed(seed)``, then Keras' defaults drawn by
+    ``nn.init`` (Glorot-uniform kernels, zero biases) and a reshuffle every epoch."""
+
+    dataset: str
+    model: str            # "ffnet" or "resnet"
+    spec: DenseSpec
+    train: TrainConfig
+    seeds: int
+    data_seed: int = 0
+
+
+def plain_net(model: str, spec: DenseSpec) -> torch.nn.Module:
+    if model == "ffnet":
+        return plain_ffnet(spec.in_features, spec.width, spec.depth, spec.out_features, spec.activation)
+    if model == "resnet":
+        return PlainResNet(spec.in_features, spec.width, spec.depth, spec.out_features, spec.activation)
+    raise ValueError(f"no plain reference for model {model!r}")
+
+
+def _plain_compute(config: PlainRun, seeds: list[int]) -> dict[str, np.ndarray]:
+    data = embedded(config.dataset, data_seed=config.data_seed)
+    histories = []
+    with one_cpu_thread():
+        for seed in seeds:
+            torch.manual_seed(seed)
+            net = keras_init_(plain_net(config.model, config.spec))
+            histories.append(fit(net, data.x_train, data.y_train, data.x_test, data.y_test,
+                                 epochs=config.train.epochs, batch_size=config.train.batch_size,
+                                 lr=config.train.lr, momentum=config.train.momentum, loss=config.train.loss))
+    return {"test_acc": np.array([h.test_acc for h in histories]),
+            "epoch_loss": np.stack([h.epoch_loss for h in histories]),
+            "final_weight_change": np.stack([h.relative_weight_change() for h in histories])}
+
+
+def plain_run(cache: ResultCache, experiment: str, config: PlainRun, seed_base: int) -> dict[str, np.ndarray]:
+    """The reference's results over seeds seed_base .. seed_base+config.seeds-1 (cached)."""
+    seeds = seeding.seed_range(seed_base, config.seeds)
+    return cache.sharded(experiment, config, seeds, lambda s: _plain_compute(config, s), 32)
