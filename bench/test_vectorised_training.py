@@ -10,8 +10,9 @@ a check that the loop is not slowed by the batched layers, a third timing runs 6
 the same batches: the way one would write the loop without this suite.
 
 Everything is measured in one run, each timing the best of several rounds, at the
-process's thread count and again at one thread; the ratios go into the benchmark's
-extra_info. Timings are never pass/fail thresholds.
+process's thread count and again at one thread; the ratios (loop / vectorised) go into
+the benchmark's extra_info and the run's summary (bench/conftest.py). Timings are never
+pass/fail thresholds.
 """
 import time
 
@@ -82,7 +83,7 @@ def _best_of(fn, rounds: int, device) -> float:
 
 @pytest.mark.parametrize("device_name", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device"))])
-def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, device_name):
+def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, ratio, device_name):
     device = torch.device(device_name)
     data = embedded("spirals").to(device)
     vectorised, singles = _models(device)
@@ -98,24 +99,17 @@ def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, device_name):
     benchmark.pedantic(run_vectorised, rounds=VECTORISED_ROUNDS, warmup_rounds=1)
     vectorised_s = benchmark.stats.stats.min
     info = {"seeds": len(SEEDS), "device": device_name, "threads": torch.get_num_threads(),
-            "loop_best_s": loop_s, "plain_torch_loop_best_s": plain_s, "vectorised_best_s": vectorised_s,
-            "speedup_loop_over_vectorised": loop_s / vectorised_s,
-            "speedup_plain_loop_over_vectorised": plain_s / vectorised_s}
+            "loop_best_s": loop_s, "plain_torch_loop_best_s": plain_s, "vectorised_best_s": vectorised_s}
+    threads = f"{device_name}, {torch.get_num_threads()} threads"
+    ratio(f"seed loop, {threads}", loop_s, vectorised_s)
+    ratio(f"plain nn.Sequential loop, {threads}", plain_s, vectorised_s)
     if device_name == "cpu":
         with one_cpu_thread():
             loop_1 = _best_of(run_loop, LOOP_ROUNDS, device)
             plain_1 = _best_of(run_plain, LOOP_ROUNDS, device)
             vectorised_1 = _best_of(run_vectorised, VECTORISED_ROUNDS, device)
         info.update({"loop_best_s_one_thread": loop_1, "plain_torch_loop_best_s_one_thread": plain_1,
-                     "vectorised_best_s_one_thread": vectorised_1,
-                     "speedup_loop_over_vectorised_one_thread": loop_1 / vectorised_1,
-                     "speedup_plain_loop_over_vectorised_one_thread": plain_1 / vectorised_1})
+                     "vectorised_best_s_one_thread": vectorised_1})
+        ratio("seed loop, cpu, 1 thread", loop_1, vectorised_1)
+        ratio("plain nn.Sequential loop, cpu, 1 thread", plain_1, vectorised_1)
     benchmark.extra_info.update(info)
-    _report(f"{device_name}, {info['threads']} threads", loop_s, plain_s, vectorised_s)
-    if device_name == "cpu":
-        _report("cpu, 1 thread", loop_1, plain_1, vectorised_1)
-
-
-def _report(setting: str, loop_s: float, plain_s: float, vectorised_s: float) -> None:
-    print(f"\n{setting}: vectorised {vectorised_s:.4f}s for {len(SEEDS)} seeds; loop {loop_s:.3f}s "
-          f"({loop_s / vectorised_s:.1f}x), plain torch loop {plain_s:.3f}s ({plain_s / vectorised_s:.1f}x)")

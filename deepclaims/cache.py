@@ -76,6 +76,7 @@ class ResultCache:
         self.worker_index = worker_index
         self.progress = progress      # called with one line per shard of a long experiment
         self.events: list[tuple[str, str]] = []   # (experiment, "computed" | "cached"), in order
+        self.claimed_upto = 0                     # events before this index are credited to a claim
         self._computed_this_session: set[str] = set()
 
     def _key(self, experiment: str, config, seeds: Sequence[int], version: str) -> str:

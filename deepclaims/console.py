@@ -16,7 +16,7 @@ def header_line(fidelity: str, seed_base: int, device: str, report_dir: Path, co
     import torch
 
     return (f"deepclaims: fidelity {fidelity}, seed base {seed_base}, device {device}, torch {torch.__version__}, "
-            f"numpy {numpy.__version__}, code {code}, reports to {report_dir}")
+            f"numpy {numpy.__version__}, code {code}, reports to {report_dir / fidelity}")
 
 
 def run_info(fidelity: str, seed_base: int, device: str, code: str, started: datetime) -> dict:

@@ -165,7 +165,9 @@ class RecordCollector:
             return
         for nodeid, record in self.records.items():
             record["duration_s"] = round(self.durations.get(nodeid, record["duration_s"]), 3)
-        self.report_path = write_reports(_report_dir(self.config), list(self.records.values()),
+        # One folder per fidelity: a smoke or lab run never overwrites the ci report.
+        folder = _report_dir(self.config) / self.config.getoption("--fidelity")
+        self.report_path = write_reports(folder, list(self.records.values()),
                                          console.run_info(self.config.getoption("--fidelity"),
                                                           self.config.option.seed_base,
                                                           getattr(self.config, "deepclaims_device", "-"),
@@ -270,9 +272,11 @@ def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, 
         raise pytest.UsageError(f"{request.node.nodeid}: unknown claim id {claim_id!r}; known: {known}")
     recorder = ClaimRecorder(claim_id, claim_catalogue[claim_id], fidelity, str(device),
                              _report_dir(pytestconfig), expectation=claim_expectations.get(claim_id, Expectation()))
-    first_event = len(result_cache.events)
     yield recorder
     record = recorder.record()
-    record["results"] = console.results_source(result_cache.events[first_event:])
+    # Shared experiments are module fixtures, set up before this function-scoped fixture,
+    # so a claim is credited with every cache look-up since the previous claim ended.
+    record["results"] = console.results_source(result_cache.events[result_cache.claimed_upto:])
+    result_cache.claimed_upto = len(result_cache.events)
     record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     request.node.user_properties.append((RECORD_KEY, json.dumps(record)))

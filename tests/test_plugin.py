@@ -63,20 +63,20 @@ def test_records_reach_claims_json_with_verdicts(project):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*claim Z2 is 'contradicted', the suite expects 'reproduced'*",
                                  "*source:    a test*"])
-    data = json.loads((project.path / "reports" / "claims.json").read_text())
+    data = json.loads((project.path / "reports" / "ci" / "claims.json").read_text())
     by_id = {r["id"]: r for r in data["claims"]}
     assert by_id["Z1"]["verdict"] == "reproduced" and by_id["Z2"]["verdict"] == "contradicted"
     for key in ("id", "title", "source", "verdict", "fidelity", "dataset", "device", "seeds", "estimate",
                 "interval", "threshold", "duration_s", "figures"):
         assert key in by_id["Z1"]
-    assert "| [Z1](#z1) |" in (project.path / "reports" / "report.md").read_text()
+    assert "| [Z1](#z1) |" in (project.path / "reports" / "ci" / "report.md").read_text()
 
 
 def test_xdist_gives_the_same_records(project):
     project.runpytest_subprocess()
-    serial = json.loads((project.path / "reports" / "claims.json").read_text())["claims"]
+    serial = json.loads((project.path / "reports" / "ci" / "claims.json").read_text())["claims"]
     project.runpytest_subprocess("-n", "2", "--report-dir", "reports_xdist")
-    parallel = json.loads((project.path / "reports_xdist" / "claims.json").read_text())["claims"]
+    parallel = json.loads((project.path / "reports_xdist" / "ci" / "claims.json").read_text())["claims"]
     strip = lambda rs: [{k: v for k, v in r.items() if k not in ("duration_s", "recorded_at", "run", "results")} for r in rs]
     assert strip(serial) == strip(parallel)
 
@@ -147,3 +147,13 @@ def test_the_header_and_the_verdict_summary(project):
     verbose = project.runpytest_subprocess()
     verbose.stdout.fnmatch_lines(["deepclaims: fidelity ci, seed base 0, device *, torch *, code *",
                                   "deepclaims: data: embedded stand-ins (no --data-dir)"])
+
+
+def test_each_fidelity_writes_its_own_report(project):
+    project.runpytest_subprocess()
+    ci_report = (project.path / "reports" / "ci" / "claims.json").read_text()
+    project.runpytest_subprocess("--fidelity", "smoke")
+    assert (project.path / "reports" / "ci" / "claims.json").read_text() == ci_report
+    smoke = json.loads((project.path / "reports" / "smoke" / "claims.json").read_text())
+    assert {r["fidelity"] for r in smoke["claims"]} == {"smoke"}
+    assert "| not asserted |" in (project.path / "reports" / "smoke" / "report.md").read_text()
