@@ -271,7 +271,8 @@ def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, 
         known = ", ".join(sorted(claim_catalogue)) or "none (no catalogue loaded)"
         raise pytest.UsageError(f"{request.node.nodeid}: unknown claim id {claim_id!r}; known: {known}")
     recorder = ClaimRecorder(claim_id, claim_catalogue[claim_id], fidelity, str(device),
-                             _report_dir(pytestconfig), expectation=claim_expectations.get(claim_id, Expectation()))
+                             _report_dir(pytestconfig) / fidelity,
+                             expectation=claim_expectations.get(claim_id, Expectation()))
     yield recorder
     record = recorder.record()
     # Shared experiments are module fixtures, set up before this function-scoped fixture,

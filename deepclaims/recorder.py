@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from deepclaims.errors import ConfigError
+from deepclaims.figure_check import DPI, figure_problems
 from deepclaims.stats import Estimate
 from deepclaims.verdict import CONTRADICTED, REPRODUCED, VERDICTS, Verdict, combine, decide
 
@@ -72,6 +73,7 @@ class ClaimRecorder:
     verdict: str | None = None
     expectation: Expectation = field(default_factory=Expectation)
     sensitivity: list[dict] = field(default_factory=list)
+    figure_problems: dict[str, list[str]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -149,12 +151,15 @@ class ClaimRecorder:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.claim_id}_{name}.png"
         tmp = path.with_suffix(".tmp.png")
-        fig.savefig(tmp, dpi=90, bbox_inches="tight")
+        problems = figure_problems(fig)
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
         plt.close(fig)
         tmp.replace(path)
         rel = str(path.relative_to(self.report_dir))
         if rel not in self.figures:
             self.figures.append(rel)
+        if problems:
+            self.figure_problems[rel] = problems
         return path
 
     def table(self, name: str, markdown: str) -> None:
@@ -224,6 +229,7 @@ class ClaimRecorder:
             "parts": [_part_record(p) for p in self.parts],
             "duration_s": round(time.perf_counter() - self.started, 3),
             "figures": list(self.figures),
+            "figure_problems": dict(self.figure_problems),
             "tables": dict(self.tables),
             "notes": dict(self.notes),
         }

@@ -32,6 +32,7 @@ def combine_same_claim(records: list[dict]) -> list[dict]:
         g = grouped[r["id"]]
         g["parts"] += r["parts"]
         g["figures"] += [f for f in r["figures"] if f not in g["figures"]]
+        g["figure_problems"] = {**g.get("figure_problems", {}), **r.get("figure_problems", {})}
         g["tables"].update(r["tables"])
         g["notes"].update(r["notes"])
         g["duration_s"] = round(g["duration_s"] + r["duration_s"], 3)
