@@ -86,10 +86,15 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
     - ``second_moment``, ``mean``, ``centre_dev`` (mean |a - activation(0)|), ``saturation``;
     - ``grad_norm``: Frobenius norm of each dense layer's weight gradient (output included)
       of the mean cross-entropy on the batch's labels;
+    - ``delta_norm``: norm of the back-propagated gradient dL/dz at each layer's
+      pre-activations (input layer and hidden layers), the other common meaning of "the
+      gradient at a layer";
     - ``violin_act`` / ``violin_pre``: a fixed subsample of values per layer for figures.
     """
     model = build_stack(spec, seeding.generators(seeds, "init"))
     logits, pre, post = model.trace(x)
+    for z in pre:
+        z.retain_grad()  # dL/dz per layer, for ``delta_norm``
     s, n = len(seeds), x.shape[0]
     loss = F.cross_entropy(logits.reshape(s * n, -1), y.repeat(s).long(), reduction="none").view(s, n).mean(1)
     loss.sum().backward()  # each seed's loss depends only on its own weights
@@ -107,6 +112,7 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
             "pre_std": stack(lambda a: a.std((1, 2)), pre),
             "grad_norm": np.stack([layer.weight.grad.flatten(1).norm(dim=1).numpy()
                                    for _, layer in model.dense_layers()], 1),
+            "delta_norm": stack(lambda z: z.grad.flatten(1).norm(dim=1), pre),
             "violin_act": stack(lambda a: a.reshape(s, -1)[:, pick], post),
             "violin_pre": stack(lambda a: a.reshape(s, -1)[:, pick], pre),
             "loss": loss.detach().numpy(),

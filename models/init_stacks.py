@@ -78,9 +78,11 @@ class InitStack(nn.Module):
         x = x.mT                      # columns inside (see deepclaims.batched), rows outside
         pre, post = [], []
         for layer in self.layers:
-            z = layer(x)
-            x = self.act(z)
-            pre.append(z.mT)
+            # The returned rows are the tensors the next step computes from, so a probe
+            # can ask for their gradients (dL/dz per layer) with retain_grad().
+            z_rows = layer(x).mT
+            x = self.act(z_rows.mT)
+            pre.append(z_rows)
             post.append(x.mT)
         return self.output(x).mT, pre, post
 

@@ -1,179 +1,251 @@
-"""Negative controls for topic C: each claim's judge, fed control evidence, must not give
-the verdict the claim test expects -- so each claim test can fail.
+"""Negative controls for topic C, through the claims' own experiment code.
 
-For the claims the suite reproduces, the control evidence is the claim's own experiment
-with the ingredient that should matter swapped out (Xavier where the claim wants a tiny
-sigma, He where it wants Xavier, no clipping in the clipped arm, BN in both arms, the
-training scale at test time) and the combined verdict must not be ``reproduced``. For
-the claims the suite finds contradicted (C1, C5), the control is evidence in which the
-source's statement holds, and the verdict must then not be ``contradicted``. Controls run
-small (few seeds, small batches, one epoch) and never touch the result cache.
+Each control runs the claim's experiment (the same evidence builders, probes and
+trainings the claim test uses, at a small size and outside the result cache) with one
+mechanism switched off, swapped, or broken the way a plausible bug would break it, and
+asserts that the claim's judge then gives a verdict other than the one the claim test
+expects -- so the claim test would fail. Where it matters, the same small run without the
+change is checked to give the expected verdict, so the difference is the mechanism's.
+
+Planted bugs use pytest's monkeypatch on the code the experiment calls (the activation
+table, the seeds' generators, the model's train/eval switch, the stack's layer trace);
+mechanism swaps go through the evidence builders' ``probe_spec`` argument or the run
+configurations.
 """
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
+from types import SimpleNamespace
+
 import pytest
+import torch
+from torch import nn
 
 from claims.init_runs import MLP002Run, StackTrain, _train_mlp002, _train_stack, mlp002_data, probe_batch, probe_layers
-from claims.test_C_init import (BASE, C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, NON_SATURATING, SATURATING,
-                                judge_C1, judge_C2, judge_C3, judge_C4, judge_C5, judge_C6, judge_C7, judge_C8)
-from dataclasses import replace
+from claims.test_C_init import (C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, RECOMMENDED_INIT, SMALL_SIGMA,
+                                UNSCALED_FACTOR, budget_run, c1_evidence, c5_evidence, judge_C1, judge_C2,
+                                judge_C3, judge_C4, judge_C5, judge_C6, judge_C7, judge_C8, normal, scheme)
+from claims.expected import EXPECTED
+from deepclaims import batched, seeding
+from deepclaims.training import one_cpu_thread
+from deepclaims.verdict import REPRODUCED
+from models.init_stacks import InitStack
+from models.mlp002 import MLP002
 from tests.controls import recorder, verdict
-from deepclaims.verdict import CONTRADICTED, REPRODUCED
 
 SEEDS = list(range(8))
 
 
+def expected(claim_id: str) -> str:
+    return EXPECTED[claim_id].verdict if claim_id in EXPECTED else REPRODUCED
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with one_cpu_thread():
+        yield
+
+
 @pytest.fixture(scope="module")
-def stats():
-    """stats(activation, init, sigma): per-layer statistics of a small probe (8 seeds, 128 images)."""
+def batch():
     x, y, _ = probe_batch(None, 128)
-    memo = {}
-
-    def get(act, init, sigma=None):
-        key = (act, init, sigma)
-        if key not in memo:
-            memo[key] = probe_layers(replace(BASE, activation=act, init=init, sigma=sigma), SEEDS, x, y)
-        return memo[key]
-    return get
+    return x, y
 
 
-def c1_evidence(stats, **override):
-    ev = {}
-    for act in SATURATING:
-        ev[f"{act}_small"] = stats(act, "normal", 0.01)
-        ev[f"{act}_large"] = stats(act, "normal", 1.0)
-        ev[f"{act}_xavier"] = stats(act, "glorot_normal")
-    ev.update(override)
-    return ev
+@pytest.fixture
+def probe(batch):
+    """probe(spec): the claims' probe (``probe_layers``) on 8 seeds and 128 images, computed
+    afresh, so a bug planted by the test is in the path."""
+    x, y = batch
+    return lambda spec: probe_layers(spec, SEEDS, x, y)
 
 
-def test_C1_real_evidence_is_contradicted_by_large_sigma_gradients(stats, tmp_path):
+def swapped(probe_spec, swaps: dict):
+    """A probe that runs another stack in place of the ones named in ``swaps``."""
+    return lambda spec: probe_spec(swaps.get(spec, spec))
+
+
+def judged(claim_id: str, judge, *evidence, tmp_path, **options) -> str:
+    rec = recorder(claim_id, tmp_path)
+    judge(rec, *evidence, **options)
+    return verdict(rec)
+
+
+def same_weights_for_every_seed(monkeypatch):
+    """Planted bug: every seed draws seed 0's weights (intervals of zero width)."""
+    real = seeding.generators
+    monkeypatch.setattr(seeding, "generators", lambda seeds, stream: real([0] * len(list(seeds)), stream))
+
+
+# ------------------------------------------------------------------- C1 (expected contradicted)
+
+def test_C1_unchanged_run_gives_the_expected_verdict(probe, tmp_path):
+    assert judged("C1", judge_C1, c1_evidence(probe), tmp_path=tmp_path) == expected("C1")
+
+
+def test_C1_control_probe_reads_one_layer_for_all(probe, monkeypatch, tmp_path):
+    """Planted bug: the trace hands back the last hidden layer for every layer, and the
+    gradient probe reads that layer's weights for every layer. The layer ratios are then
+    exactly 0 for every seed, which the judges refuse, so C1 is no longer 'contradicted'."""
+    real_trace = InitStack.trace
+
+    def last_layer_for_all(self, x):
+        logits, pre, post = real_trace(self, x)
+        return logits, [pre[-1]] * len(pre), [post[-1]] * len(post)
+
+    monkeypatch.setattr(InitStack, "trace", last_layer_for_all)
+    monkeypatch.setattr(InitStack, "dense_layers", lambda self: [("layer", self.layers[-1])] * (len(self.layers) + 1))
+    assert judged("C1", judge_C1, c1_evidence(probe), tmp_path=tmp_path) != expected("C1")
+
+
+def test_C1_control_every_seed_draws_the_same_weights(probe, monkeypatch, tmp_path):
+    same_weights_for_every_seed(monkeypatch)
+    assert judged("C1", judge_C1, c1_evidence(probe), tmp_path=tmp_path) != expected("C1")
+
+
+def test_C1_control_no_tiny_sigma_no_collapse(probe, tmp_path):
+    """Mechanism off: Glorot-normal in place of N(0, 0.01) for tanh, N(0, 1) for sigmoid
+    (sigmoid under Glorot collapses too: its derivative is at most 1/4). The collapse
+    parts, reproduced in the claim test, then fail."""
+    swaps = {normal("tanh", SMALL_SIGMA): scheme("tanh", "glorot_normal"),
+             normal("sigmoid", SMALL_SIGMA): normal("sigmoid", 1.0)}
     rec = recorder("C1", tmp_path)
-    judge_C1(rec, c1_evidence(stats))
-    assert verdict(rec) == CONTRADICTED
-    broken = [p.measured for p in rec.parts if p.verdict != REPRODUCED]
-    assert broken and all("N(0, 1.0)" in m and "gradient" in m for m in broken)
-
-
-def test_C1_control_no_tiny_sigma_no_collapse(stats, tmp_path):
-    """Xavier for tanh and N(0, 1) for sigmoid in place of N(0, 0.01). (Sigmoid under
-    Xavier is no control: its input-dependent spread collapses too, since sigmoid's
-    derivative is at most 1/4 -- the C1 report notes it.)"""
-    rec = recorder("C1", tmp_path)
-    judge_C1(rec, c1_evidence(stats, tanh_small=stats("tanh", "glorot_normal"),
-                              sigmoid_small=stats("sigmoid", "normal", 1.0)))
+    judge_C1(rec, c1_evidence(swapped(probe, swaps)))
     collapse = [p for p in rec.parts if "spread" in p.measured]
     assert len(collapse) == 2 and all(p.verdict != REPRODUCED for p in collapse)
-    assert verdict(rec) != REPRODUCED
 
 
-def test_C1_control_world_where_saturated_gradients_vanish(stats, tmp_path):
-    """If large-sigma gradients did vanish (here: the saturated stacks' statistics with the
-    tiny-sigma stacks' gradients), C1 would reproduce and its test, expecting
-    'contradicted', would fail."""
-    ev = c1_evidence(stats)
-    for act in SATURATING:
-        ev[f"{act}_large"] = {**ev[f"{act}_large"], "grad_norm": ev[f"{act}_small"]["grad_norm"]}
+def test_C1_control_sigmoid_arm_built_as_relu(probe, monkeypatch, tmp_path):
+    """Planted bug: the sigmoid arm computes ReLU. Its N(0, 0.01) gradients then no longer
+    vanish (a ReLU stack's weight gradients are equal across layers), so the one gradient
+    part the claim test finds reproduced fails."""
+    monkeypatch.setitem(batched.ACTIVATIONS, "sigmoid", torch.relu)
     rec = recorder("C1", tmp_path)
-    judge_C1(rec, ev)
-    assert verdict(rec) == REPRODUCED
+    judge_C1(rec, c1_evidence(probe))
+    part = next(p for p in rec.parts if p.measured.startswith(f"sigmoid, N(0, {SMALL_SIGMA}): log10 weight-gradient"))
+    assert part.verdict != REPRODUCED
 
 
-def test_C2_control_tiny_sigma_in_place_of_xavier(stats, tmp_path):
-    rec = recorder("C2", tmp_path)
-    judge_C2(rec, stats("tanh", "glorot_normal"))
-    assert verdict(rec) == REPRODUCED
-    rec = recorder("C2", tmp_path)
-    judge_C2(rec, stats("tanh", "normal", 0.01))
-    assert verdict(rec) != REPRODUCED
+# ------------------------------------------------------------------- C2
+
+def test_C2_control_tiny_sigma_in_place_of_xavier(probe, tmp_path):
+    assert judged("C2", judge_C2, probe(scheme("tanh", "glorot_normal")), tmp_path=tmp_path) == expected("C2")
+    assert judged("C2", judge_C2, probe(normal("tanh", SMALL_SIGMA)), tmp_path=tmp_path) != expected("C2")
 
 
-def _fake_training(loss):
-    return {"train_loss": np.asarray(loss, dtype=float)}
+# ------------------------------------------------------------------- C3
+
+def c3_verdict(probe, tmp_path, he_init: str = "he_normal") -> str:
+    """C3's experiment at a small size: the probes and the training budget, with ``he_init``
+    in He's place."""
+    small_tier = SimpleNamespace(c3_epochs=2, train_seeds=len(SEEDS))
+    train = lambda init: _train_stack(budget_run(init, small_tier, "cpu"), SEEDS)
+    return judged("C3", judge_C3, probe(scheme("relu", he_init)), probe(scheme("relu", "glorot_normal")),
+                  train(he_init), train("glorot_normal"), tmp_path=tmp_path)
 
 
-def test_C3_control_he_in_place_of_xavier(stats, tmp_path):
-    he, xavier = stats("relu", "he_normal"), stats("relu", "glorot_normal")
-    same = _fake_training(np.linspace(1.0, 1.2, len(SEEDS)))
-    close = _fake_training(np.linspace(1.0, 1.2, len(SEEDS)) + np.linspace(-0.01, 0.01, len(SEEDS)))
-    rec = recorder("C3", tmp_path)
-    judge_C3(rec, he, xavier, close, same)
-    assert verdict(rec) == REPRODUCED
-    rec = recorder("C3", tmp_path)
-    judge_C3(rec, he, he, same, same)  # no halving without Xavier
-    assert verdict(rec) != REPRODUCED
+def test_C3_unchanged_run_gives_the_expected_verdict(probe, tmp_path):
+    assert c3_verdict(probe, tmp_path) == expected("C3")
 
 
-def test_C3_control_he_training_worse(stats, tmp_path):
-    he, xavier = stats("relu", "he_normal"), stats("relu", "glorot_normal")
-    rec = recorder("C3", tmp_path)
-    judge_C3(rec, he, xavier, _fake_training(np.full(8, 2.0) + np.arange(8) * 0.01), _fake_training(np.ones(8)))
-    assert verdict(rec) != REPRODUCED
+def test_C3_control_xavier_in_place_of_he(probe, tmp_path):
+    assert c3_verdict(probe, tmp_path, he_init="glorot_normal") != expected("C3")
 
 
-def test_C4_control_swapped_sigmas(stats, tmp_path):
-    real = {s: stats("relu", "normal", s) for s in (0.10, 0.14, 0.28)}
-    rec = recorder("C4", tmp_path)
-    judge_C4(rec, real)
-    assert verdict(rec) == REPRODUCED
-    rec = recorder("C4", tmp_path)
-    judge_C4(rec, {0.10: real[0.14], 0.14: real[0.28], 0.28: real[0.10]})
-    assert verdict(rec) != REPRODUCED
+# ------------------------------------------------------------------- C4
+
+def test_C4_control_swapped_sigmas(probe, tmp_path):
+    sigmas = (0.10, 0.14, 0.28)
+    assert judged("C4", judge_C4, {s: probe(normal("relu", s)) for s in sigmas}, tmp_path=tmp_path) == expected("C4")
+    swaps = {normal("relu", 0.10): normal("relu", 0.28), normal("relu", 0.28): normal("relu", 0.10)}
+    ev = {s: swapped(probe, swaps)(normal("relu", s)) for s in sigmas}
+    assert judged("C4", judge_C4, ev, tmp_path=tmp_path) != expected("C4")
 
 
-def test_C5_control_vanishing_tanh_makes_the_claim_hold(stats, tmp_path):
-    """The claim test expects 'contradicted' (tanh's gradients are not smaller in this net);
-    with a tanh stack whose gradients do vanish (N(0, 0.01)) the verdict turns."""
-    grads = {a: stats(a, "glorot_uniform") for a in SATURATING + NON_SATURATING}
+# ------------------------------------------------------------------- C5 (expected contradicted)
+
+def test_C5_unchanged_run_gives_the_expected_verdict(probe, tmp_path):
+    assert judged("C5", judge_C5, c5_evidence(probe, RECOMMENDED_INIT), tmp_path=tmp_path) == expected("C5")
+
+
+def test_C5_control_tanh_arm_built_as_sigmoid(probe, monkeypatch, tmp_path):
+    """Planted bug: the tanh arm computes sigmoid, whose gradients do vanish. The claim then
+    reads 'reproduced', and the claim test, expecting the finding, fails."""
+    monkeypatch.setitem(batched.ACTIVATIONS, "tanh", torch.sigmoid)
+    assert judged("C5", judge_C5, c5_evidence(probe, RECOMMENDED_INIT), tmp_path=tmp_path) != expected("C5")
+
+
+def test_C5_control_every_seed_draws_the_same_weights(probe, monkeypatch, tmp_path):
+    same_weights_for_every_seed(monkeypatch)
+    assert judged("C5", judge_C5, c5_evidence(probe, RECOMMENDED_INIT), tmp_path=tmp_path) != expected("C5")
+
+
+def test_C5_control_saturating_net_in_the_relu_slot(probe, tmp_path):
+    """Mechanism swapped: the non-saturating slots run sigmoid stacks."""
+    swaps = {scheme(a, i): scheme("sigmoid", "glorot_normal") for a, i in RECOMMENDED_INIT.items()
+             if a not in ("sigmoid", "tanh")}
+    ev = c5_evidence(swapped(probe, swaps), RECOMMENDED_INIT)
     rec = recorder("C5", tmp_path)
-    judge_C5(rec, grads)
-    assert verdict(rec) == CONTRADICTED
-    rec = recorder("C5", tmp_path)
-    judge_C5(rec, {**grads, "tanh": stats("tanh", "normal", 0.01)})
-    assert verdict(rec) == REPRODUCED
-    rec = recorder("C5", tmp_path)
-    judge_C5(rec, {**grads, "relu": grads["sigmoid"]})  # a saturating net in the non-saturating slot
-    assert verdict(rec) != REPRODUCED
+    judge_C5(rec, ev)
+    against_sigmoid = [p for p in rec.parts if p.measured.endswith("/ sigmoid (same seeds)")]
+    assert against_sigmoid and all(p.verdict != REPRODUCED for p in against_sigmoid)
 
+
+# ------------------------------------------------------------------- C6
 
 @pytest.fixture(scope="module")
-def clip_arms():
+def c6_arms():
+    """C6's two arms at a small size (8 seeds, 1 epoch), and the clipped configuration."""
     cfg = replace(C6_TRAIN, epochs=1)
-    run = lambda c: _train_stack(StackTrain(EXPLODING, c, 4), list(range(4)))
-    return run(cfg), run(replace(cfg, clip_norm=CLIP_NORM))
+    run = lambda c: _train_stack(StackTrain(EXPLODING, c, 8), SEEDS)
+    return {"unclipped": run(cfg), "clipped": run(replace(cfg, clip_norm=CLIP_NORM))}
 
 
-def test_C6_control_no_clipping_in_the_clipped_arm(clip_arms, tmp_path):
-    unclipped, _ = clip_arms
-    rec = recorder("C6", tmp_path)
-    judge_C6(rec, unclipped, unclipped)
-    assert verdict(rec) != REPRODUCED
+def test_C6_unchanged_run_gives_the_expected_verdict(c6_arms, tmp_path):
+    assert judged("C6", judge_C6, c6_arms["unclipped"], c6_arms["clipped"], tmp_path=tmp_path) == expected("C6")
 
 
-def test_C6_control_clipped_run_in_the_unclipped_arm(clip_arms, tmp_path):
-    _, clipped = clip_arms
-    rec = recorder("C6", tmp_path)
-    judge_C6(rec, clipped, clipped)
-    assert rec.parts[0].verdict != REPRODUCED and verdict(rec) != REPRODUCED
+def test_C6_control_clipping_off_in_both_arms(c6_arms, tmp_path):
+    assert judged("C6", judge_C6, c6_arms["unclipped"], c6_arms["unclipped"], tmp_path=tmp_path) != expected("C6")
+
+
+def test_C6_control_clipping_on_in_both_arms(c6_arms, tmp_path):
+    assert judged("C6", judge_C6, c6_arms["clipped"], c6_arms["clipped"], tmp_path=tmp_path) != expected("C6")
+
+
+# ------------------------------------------------------------------- C7, C8
+
+def mlp002_run(batch_norm: bool, scale: float = UNSCALED_FACTOR, epochs: int = 4):
+    """The 002 MLP on the embedded digits, 8 seeds, through the claims' training code."""
+    data, desc = mlp002_data("digits", None)
+    return _train_mlp002(MLP002Run(desc, batch_norm, replace(LAB_002_TRAIN, epochs=epochs), len(SEEDS), scale),
+                         SEEDS, data)
 
 
 @pytest.fixture(scope="module")
-def bn_run():
-    """The 002 MLP with BN, 4 seeds, 2 epochs; 'unscaled' inputs at the training scale (factor 1)."""
-    data, desc = mlp002_data("digits", None)
-    cfg = MLP002Run(desc, True, replace(LAB_002_TRAIN, epochs=2), 4, 1.0)
-    return _train_mlp002(cfg, list(range(4)), data)
+def mlp002_arms():
+    with one_cpu_thread():
+        return {"bn": mlp002_run(True), "plain": mlp002_run(False)}
 
 
-def test_C7_control_bn_in_both_arms(bn_run, tmp_path):
-    rec = recorder("C7", tmp_path)
-    judge_C7(rec, bn_run, bn_run)
-    assert verdict(rec) != REPRODUCED
+def test_C7_C8_unchanged_runs_give_the_expected_verdicts(mlp002_arms, tmp_path):
+    assert judged("C7", judge_C7, mlp002_arms["bn"], mlp002_arms["plain"], tmp_path=tmp_path) == expected("C7")
+    assert judged("C8", judge_C8, mlp002_arms["bn"], tmp_path=tmp_path) == expected("C8")
 
 
-def test_C8_control_test_inputs_scaled_like_training(bn_run, tmp_path):
-    np.testing.assert_allclose(bn_run["unscaled_acc"], bn_run["val_acc"])
-    rec = recorder("C8", tmp_path)
-    judge_C8(rec, bn_run)
-    assert verdict(rec) != REPRODUCED
+def test_C7_control_bn_off_in_both_arms(mlp002_arms, tmp_path):
+    assert judged("C7", judge_C7, mlp002_arms["plain"], mlp002_arms["plain"], tmp_path=tmp_path) != expected("C7")
+
+
+def test_C8_control_evaluated_in_train_mode(monkeypatch, tmp_path):
+    """Planted bug (issue 9): BN evaluated on the batch's own statistics. The x255 batch
+    is then normalised back to the training scale and the drop disappears; under the old
+    'any drop above 0' threshold C8 still read 'reproduced'."""
+    monkeypatch.setattr(MLP002, "train", lambda self, mode=True: nn.Module.train(self, True))
+    assert judged("C8", judge_C8, mlp002_run(True), tmp_path=tmp_path) != expected("C8")
+
+
+def test_C8_control_inputs_scaled_in_both_arms(tmp_path):
+    run = mlp002_run(True, scale=1.0)
+    assert (run["unscaled_acc"] == run["val_acc"]).all()
+    assert judged("C8", judge_C8, run, tmp_path=tmp_path) != expected("C8")

@@ -105,3 +105,48 @@ def test_models_do_not_import_pytest():
 def test_mlp002_rejects_bad_spec():
     with pytest.raises(ConfigError):
         MLP002Spec(hidden=())
+
+
+REFERENCE_ACTIVATIONS = {"tanh": torch.nn.Tanh(), "sigmoid": torch.nn.Sigmoid(), "relu": torch.nn.ReLU(),
+                         "leaky_relu": torch.nn.LeakyReLU(0.01), "elu": torch.nn.ELU(), "selu": torch.nn.SELU()}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_ACTIVATIONS))
+def test_each_arm_runs_the_activation_it_names(name):
+    """A sigmoid arm built as ReLU, or a leaky slope of 0, fails here (issue 9's planted bugs)."""
+    model = build_stack(StackSpec(in_features=20, width=30, hidden=2, activation=name, init="he_normal"), gens([1, 2]))
+    _, pre, post = model.trace(torch.randn(50, 20))
+    for z, a in zip(pre, post):
+        torch.testing.assert_close(a, REFERENCE_ACTIVATIONS[name](z))
+    if name == "leaky_relu":
+        negative = pre[0] < 0
+        torch.testing.assert_close(post[0][negative], 0.01 * pre[0][negative])
+
+
+def test_mlp002_evaluates_on_running_statistics():
+    """In evaluation, BN normalises with the running averages gathered in training, so a
+    sample's prediction does not depend on the batch it is evaluated in (on batch
+    statistics, a batch of inputs x255 would be normalised back to the training scale)."""
+    from deepclaims.training import evaluate
+    model = build_mlp002(MLP002Spec(in_features=8, hidden=(16, 12)), gens([0, 1]))
+    model.train()
+    with torch.no_grad():
+        for _ in range(50):  # move the running averages away from their initial 0 / 1
+            model(torch.rand(2, 32, 8) * 3 + 1)
+    x, y = torch.rand(40, 8), torch.randint(0, 10, (40,))
+    loss_all, acc_all = evaluate(model, x, y, "ce")
+    assert model.training  # evaluate restores the mode it found
+    model.eval()
+    with torch.no_grad():
+        together = model(x.expand(2, *x.shape))
+        alone = torch.cat([model(x[i:i + 1].expand(2, 1, 8)) for i in range(len(x))], 1)
+        torch.testing.assert_close(together, alone)
+        # by hand, from the running statistics: BN(h) = (h - mean) / sqrt(var + eps) * gamma + beta
+        h = x.expand(2, *x.shape).mT
+        for layer, norm in zip(model.hidden, model.norms):
+            h = torch.relu(layer(h))
+            h = (h - norm.running_mean) / torch.sqrt(norm.running_var + norm.eps) * norm.weight + norm.bias
+        torch.testing.assert_close(together, model.output(h).mT)
+        expected_loss = torch.nn.functional.cross_entropy(together.reshape(80, 10), y.repeat(2), reduction="none")
+    np.testing.assert_allclose(loss_all, expected_loss.view(2, 40).mean(1).numpy(), rtol=1e-5)
+    assert float(model.norms[0].running_mean.abs().max()) > 0.1  # the check above used moved statistics

@@ -1,0 +1,139 @@
+"""Cross-check of the lab 002 MLP trainings (C7, C8) against plain PyTorch: one
+``nn.Sequential`` with ``nn.BatchNorm1d`` per seed, ``torch.optim.SGD``, a loop over
+minibatches, ``model.eval()`` for every evaluation.
+
+1. Given the same initial weights and minibatch order, the reference reaches the same
+   per-seed loss history, validation accuracy per epoch, and scaled / unscaled (x255)
+   validation scores as the seed-batched engine (``claims.init_runs._train_mlp002``), with
+   and without BN. Both in float64, for the reason given in test_reference_digits_training.
+   Since the reference evaluates with ``nn.BatchNorm1d`` in eval mode, this pins the
+   engine's evaluation to running statistics.
+2. From ``nn.init``'s own draws, one seed at a time, the C7 and C8 judges reach the
+   verdicts the claim tests expect.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from claims.init_runs import MLP002Run, _train_mlp002, mlp002_data
+from claims.test_C_init import LAB_002_TRAIN, UNSCALED_FACTOR, judge_C7, judge_C8
+from deepclaims import seeding
+from deepclaims.training import Split, TrainConfig, one_cpu_thread
+from models.mlp002 import MLP002Spec, build_mlp002
+from tests.controls import recorder, verdict
+from tests.test_reference_init_stacks import expected
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with one_cpu_thread():
+        yield
+
+
+def plain_mlp002(in_features: int, batch_norm: bool) -> nn.Sequential:
+    """The lab's Keras model as a PyTorch user writes it (BN after each ReLU, Keras' BN
+    epsilon 1e-3 and decay 0.99, i.e. PyTorch momentum 0.01)."""
+    bn = (lambda n: nn.BatchNorm1d(n, eps=1e-3, momentum=0.01)) if batch_norm else (lambda n: nn.Identity())
+    return nn.Sequential(nn.Linear(in_features, 600), nn.ReLU(), bn(600),
+                         nn.Linear(600, 200), nn.ReLU(), bn(200),
+                         nn.Linear(200, 10))
+
+
+def dense(net: nn.Sequential) -> list[nn.Linear]:
+    return [m for m in net if isinstance(m, nn.Linear)]
+
+
+def scores(net, x, y) -> tuple[float, float]:
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+        out = float(F.cross_entropy(logits, y)), float((logits.argmax(1) == y).float().mean())
+    net.train()
+    return out
+
+
+def train_plain(net, seed: int, data: Split, config: TrainConfig) -> dict:
+    order = seeding.generator(seed, "order")
+    optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
+    n = len(data.y_train)
+    history, val_curve = [], []
+    net.train()
+    for _ in range(config.epochs):
+        perm = torch.randperm(n, generator=order)
+        losses = []
+        for start in range(0, n, config.batch_size):
+            idx = perm[start:start + config.batch_size]
+            loss = F.cross_entropy(net(data.x_train[idx]), data.y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        history.append(np.mean(losses))
+        val_curve.append(scores(net, data.x_test, data.y_test)[1])
+    val_loss, val_acc = scores(net, data.x_test, data.y_test)
+    raw_loss, raw_acc = scores(net, data.x_test * UNSCALED_FACTOR, data.y_test)
+    return {"epoch_loss": np.array(history), "val_acc_curve": np.array(val_curve), "val_loss": val_loss,
+            "val_acc": val_acc, "unscaled_loss": raw_loss, "unscaled_acc": raw_acc}
+
+
+@pytest.fixture
+def float64_digits():
+    data, desc = mlp002_data("digits", None)
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield Split(data.x_train.double(), data.y_train, data.x_test.double(), data.y_test), desc
+    torch.set_default_dtype(before)
+
+
+@pytest.mark.parametrize("batch_norm", [True, False], ids=["with BN", "without BN"])
+def test_engine_matches_plain_pytorch_given_the_same_weights_and_batches(batch_norm, float64_digits):
+    data, desc = float64_digits
+    seeds = [0, 3]
+    config = replace(LAB_002_TRAIN, epochs=2)
+    engine = _train_mlp002(MLP002Run(desc, batch_norm, config, len(seeds), UNSCALED_FACTOR), seeds, data)
+    batched = build_mlp002(MLP002Spec(in_features=64, batch_norm=batch_norm), seeding.generators(seeds, "init"))
+    for i, seed in enumerate(seeds):
+        net = plain_mlp002(64, batch_norm)
+        with torch.no_grad():
+            for ref, (_, layer) in zip(dense(net), batched.dense_layers()):
+                ref.weight.copy_(layer.weight[i])
+                ref.bias.copy_(layer.bias[i, :, 0])
+        ref = train_plain(net, seed, data, config)
+        for key, value in ref.items():
+            np.testing.assert_allclose(engine[key][i], value, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{'with' if batch_norm else 'without'} BN, seed {seed}: {key}")
+
+
+# ------------------------------------------------ nn.init's own draws, same verdicts
+
+def nn_init_mlp002(batch_norm: bool) -> nn.Sequential:
+    net = plain_mlp002(64, batch_norm)
+    linears = dense(net)
+    for layer in linears[:-1]:
+        nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")   # Keras he_normal: std sqrt(2 / fan_in)
+    nn.init.xavier_uniform_(linears[-1].weight)                      # Keras' default kernel initialiser
+    for layer in linears:
+        nn.init.zeros_(layer.bias)
+    return net
+
+
+def test_C7_C8_verdicts_from_nn_init(tmp_path):
+    data, _ = mlp002_data("digits", None)
+    runs = {True: [], False: []}
+    for batch_norm in runs:
+        for seed in range(6):
+            torch.manual_seed(seed)
+            runs[batch_norm].append(train_plain(nn_init_mlp002(batch_norm), seed, data, LAB_002_TRAIN))
+    bn, plain = ({k: np.array([r[k] for r in runs[arm]]) for k in runs[arm][0]} for arm in (True, False))
+    rec = recorder("C7", tmp_path)
+    judge_C7(rec, bn, plain)
+    assert verdict(rec) == expected("C7"), "\n".join(p.message() for p in rec.parts)
+    rec = recorder("C8", tmp_path)
+    judge_C8(rec, bn)
+    assert verdict(rec) == expected("C8"), "\n".join(p.message() for p in rec.parts)
