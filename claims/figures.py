@@ -5,15 +5,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter  # noqa: E402,F401 (for claim modules)
 import numpy as np  # noqa: E402
 
 from deepclaims.probes import HISTOGRAM_BINS  # noqa: E402
 
 
-def value_range(*snapshots: np.ndarray, every: int = 1) -> tuple[float, float]:
-    """The finite values' range over the epochs a ridge plot draws (every ``every``-th)."""
+def value_range(*snapshots: np.ndarray, every: int = 1, tail: float = 0.0) -> tuple[float, float]:
+    """The finite values' range over the epochs a ridge plot draws (every ``every``-th);
+    with ``tail`` > 0, the [tail, 1 - tail] quantiles instead of min and max, so that a few
+    outliers do not squeeze every histogram into one bin."""
     finite = np.concatenate([s[::every][np.isfinite(s[::every])] for s in snapshots])
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    lo, hi = ((float(np.quantile(finite, tail)), float(np.quantile(finite, 1 - tail))) if finite.size
+              else (-1.0, 1.0))
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
     return lo, hi
@@ -46,12 +50,13 @@ def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1, span: tuple[flo
 
 
 def histogram_grid(panels: dict[str, np.ndarray], suptitle: str, every: int = 1,
-                   shared: list[list[str]] | None = None, cols: int = 4):
+                   shared: list[list[str]] | None = None, cols: int = 4, tail: float = 0.0):
     """A grid of ridge plots, one panel per (label, [epochs+1, values]) entry; the panels of
-    each group in ``shared`` are binned over one common range and drawn on one x-scale."""
+    each group in ``shared`` are binned over one common range (their pooled values' range,
+    or its [tail, 1 - tail] quantiles) and drawn on one x-scale."""
     span = {}
     for group in shared or []:
-        common = value_range(*(panels[label] for label in group), every=every)
+        common = value_range(*(panels[label] for label in group), every=every, tail=tail)
         span.update({label: common for label in group})
     n = len(panels)
     cols = min(n, cols)

@@ -335,8 +335,8 @@ def sweep(result_cache, base: Run, depths, experiment: str, seed_base: int) -> n
     return np.stack([learned(run(result_cache, experiment, base.at_depth(d), seed_base)) for d in depths])
 
 
-def sweep_run(spec: DenseSpec, model: str, tier: Tier, device, dataset: str = "spirals") -> Run:
-    return Run(dataset, model, spec, replace(LAB_TRAIN, epochs=tier.sweep_epochs), tier.sweep_seeds,
+def sweep_run(spec: DenseSpec, model: str, tier: Tier, device, lr: float = LAB_TRAIN.lr) -> Run:
+    return Run("spirals", model, spec, replace(LAB_TRAIN, epochs=tier.sweep_epochs, lr=lr), tier.sweep_seeds,
                device=str(device))
 
 
@@ -350,9 +350,17 @@ def resnet_weight_layers(blocks: int) -> int:
 
 @pytest.fixture(scope="module")
 def tanh_sweeps(result_cache, tier, seed_base, device):
-    ff = sweep(result_cache, sweep_run(LAB_FFNET, "ffnet", tier, device), tier.ffnet_depths, "A_sweep", seed_base)
-    res = sweep(result_cache, sweep_run(LAB_RESNET, "resnet", tier, device), tier.resnet_blocks, "A_sweep",
-                seed_base)
+    return tanh_sweeps_for(result_cache, tier, seed_base, device)
+
+
+def tanh_sweeps_for(result_cache, tier: Tier, seed_base: int, device="cpu", lr: float = LAB_TRAIN.lr,
+                    resnet_model: str = "resnet") -> dict:
+    """A5's evidence: the tanh FFNet and ResNet depth sweeps (a control swaps ``lr`` or the
+    ResNet for ``resnet_noskip``)."""
+    ff = sweep(result_cache, sweep_run(LAB_FFNET, "ffnet", tier, device, lr), tier.ffnet_depths, "A_sweep",
+               seed_base)
+    res = sweep(result_cache, sweep_run(LAB_RESNET, resnet_model, tier, device, lr), tier.resnet_blocks,
+                "A_sweep", seed_base)
     return {"ffnet": ([ffnet_weight_layers(d) for d in tier.ffnet_depths], ff),
             "resnet": ([resnet_weight_layers(b) for b in tier.resnet_blocks], res)}
 
@@ -375,7 +383,14 @@ def _trainable_figure(curves: dict):
                     yerr=[[e.value - e.low for e in ests], [e.high - e.value for e in ests]],
                     marker="o", capsize=2, label=label)
     ax.axhline(0.5, color="grey", lw=0.5)
-    ax.set_xscale("log"); ax.set_xlabel("weight layers"); ax.set_ylabel("fraction trainable (95% Wilson)")
+    ax.set_xscale("log"); ax.set_xlabel("weight layers (log scale; ticks at the swept depths)")
+    ax.set_ylabel("fraction trainable (95% Wilson)")
+    # Label only the swept depths, in plain numbers: log-scale minor labels overlap them.
+    swept = sorted({d for depths, _ in curves.values() for d in depths})
+    ax.xaxis.set_major_locator(figures.FixedLocator(swept))
+    ax.xaxis.set_major_formatter(figures.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(figures.NullFormatter())
+    figures.plt.setp(ax.get_xticklabels(), rotation=60, fontsize=6)
     ax.legend(fontsize=7)
     return fig
 
@@ -397,22 +412,33 @@ def test_A5_resnet_trains_far_deeper(claim, tanh_sweeps, tier, seed_base):
     claim.conclude()
 
 
-TUTORIAL_TANH = DenseSpec(2, 5, 5, 1, "tanh", "uniform", init_scale=1.0)  # RandomUniform(0, 1)
-TUTORIAL_RELU = DenseSpec(2, 5, 5, 1, "relu", "he_uniform")
+TUTORIAL_TANH_SPEC = DenseSpec(2, 5, 5, 1, "tanh", "uniform", init_scale=1.0)  # RandomUniform(0, 1)
+TUTORIAL_RELU_SPEC = DenseSpec(2, 5, 5, 1, "relu", "he_uniform")
 
 
 @pytest.fixture(scope="module")
 def relu_evidence(result_cache, tier, seed_base, device, tanh_sweeps):
-    relu = replace(LAB_FFNET, activation="relu")
-    glorot = sweep(result_cache, sweep_run(relu, "ffnet", tier, device), tier.relu_depths, "A_sweep", seed_base)
-    he = sweep(result_cache, sweep_run(replace(relu, init="he_uniform"), "ffnet", tier, device), tier.relu_depths,
-               "A_sweep", seed_base)
+    return relu_evidence_for(result_cache, tier, seed_base, device, tanh_sweeps)
+
+
+def relu_evidence_for(result_cache, tier: Tier, seed_base: int, device, tanh_sweeps: dict,
+                      lr: float = LAB_TRAIN.lr, activations: tuple[str, str] = ("tanh", "relu")) -> dict:
+    """A6's evidence; a control swaps ``lr`` or the two activations (``activations`` names
+    what the 'tanh' and 'relu' arms of the tutorial and the ReLU sweep are built with)."""
+    tanh_act, relu_act = activations
+    relu = replace(LAB_FFNET, activation=relu_act)
+    glorot = sweep(result_cache, sweep_run(relu, "ffnet", tier, device, lr), tier.relu_depths, "A_sweep",
+                   seed_base)
+    he = sweep(result_cache, sweep_run(replace(relu, init="he_uniform"), "ffnet", tier, device, lr),
+               tier.relu_depths, "A_sweep", seed_base)
     tutorial = lambda spec: run(result_cache, "A_tutorial", Run(
-        "circles", "ffnet", spec, replace(LAB_TRAIN, epochs=tier.tutorial_epochs), tier.sweep_seeds,
+        "circles", "ffnet", spec, replace(LAB_TRAIN, epochs=tier.tutorial_epochs, lr=lr), tier.sweep_seeds,
         data_seed=1, device=str(device)), seed_base)
+    tutorial_tanh, tutorial_relu = (replace(TUTORIAL_TANH_SPEC, activation=tanh_act),
+                                    replace(TUTORIAL_RELU_SPEC, activation=relu_act))
     depths = [ffnet_weight_layers(d) for d in tier.relu_depths]
     return {"tanh": tanh_sweeps["ffnet"], "relu_glorot": (depths, glorot), "relu_he": (depths, he),
-            "tutorial_tanh": tutorial(TUTORIAL_TANH), "tutorial_relu": tutorial(TUTORIAL_RELU)}
+            "tutorial_tanh": tutorial(tutorial_tanh), "tutorial_relu": tutorial(tutorial_relu)}
 
 
 def judge_A6(claim, ev) -> None:
@@ -455,9 +481,18 @@ def test_A6_activation_and_depth(claim, relu_evidence, tier, seed_base):
 
 @pytest.fixture(scope="module")
 def bn_pair(result_cache, tier, seed_base, device):
-    deep_relu = replace(LAB_FFNET, activation="relu", depth=tier.bn_depth)
-    plain = lab_run(deep_relu, "ffnet", tier, device)
-    with_bn = lab_run(replace(deep_relu, batch_norm=True), "ffnet", tier, device)
+    return bn_pair_for(result_cache, tier, seed_base, device)
+
+
+def bn_spec(depth: int, batch_norm: bool) -> DenseSpec:
+    """A7's deep ReLU FFNet, with or without BN after each hidden dense layer."""
+    return replace(LAB_FFNET, activation="relu", depth=depth, batch_norm=batch_norm)
+
+
+def bn_pair_for(result_cache, tier: Tier, seed_base: int, device="cpu", with_bn: bool = True) -> dict:
+    """A7's two arms; ``with_bn=False`` is the control that builds the 'bn' arm without BN."""
+    plain = lab_run(bn_spec(tier.bn_depth, False), "ffnet", tier, device)
+    with_bn = lab_run(bn_spec(tier.bn_depth, with_bn), "ffnet", tier, device)
     return {"plain": run(result_cache, "A_bn", plain, seed_base), "bn": run(result_cache, "A_bn", with_bn, seed_base)}
 
 

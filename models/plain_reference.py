@@ -10,6 +10,7 @@ initialisation) neither the batching nor the engine's bookkeeping made the resul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -77,13 +78,15 @@ class PlainHistory:
 
 
 def fit(model: nn.Module, x_train, y_train, x_test, y_test, *, epochs: int, batch_size: int, lr: float,
-        momentum: float, loss: str, shuffle: torch.Generator | None = None) -> PlainHistory:
+        momentum: float, loss: str, shuffle: torch.Generator | None = None,
+        on_epoch_end: Callable[[nn.Module], None] | None = None) -> PlainHistory:
     """Train ``model`` as Keras' ``fit(shuffle=True)`` would, with SGD(momentum), in a plain loop.
 
     ``loss`` is ``bce`` (one logit, BCEWithLogits: Keras' binary cross-entropy on a sigmoid
     output) or ``ce`` (class logits, cross-entropy on a softmax output). ``shuffle`` is the
     generator each epoch's permutation is drawn from (the global one when None), as
-    ``fit(shuffle=True)`` reshuffles every epoch.
+    ``fit(shuffle=True)`` reshuffles every epoch. ``on_epoch_end(model)`` runs after each
+    epoch (a Keras callback's place: where the lab logs its histograms).
     """
     criterion = nn.BCEWithLogitsLoss() if loss == "bce" else nn.CrossEntropyLoss()
     target = (lambda y: y.float()) if loss == "bce" else (lambda y: y.long())
@@ -108,6 +111,8 @@ def fit(model: nn.Module, x_train, y_train, x_test, y_test, *, epochs: int, batc
             total += batch_loss.item()
             batches += 1
         history.append(total / batches)
+        if on_epoch_end:
+            on_epoch_end(model)
     model.eval()
     with torch.no_grad():
         logits = squeeze(model(x_test))
