@@ -44,16 +44,20 @@ TIERS = {"smoke": Tier(3, 4), "ci": Tier(30, 16), "lab": Tier(60, 32)}
 ARMS = {"sigmoid": "sigmoid", "relu": "relu"}
 
 
-def arm_run(activation: str, tier: Tier, device="cpu") -> Run:
-    """One arm's experiment: the digit classifier with ``activation`` in every hidden layer."""
+def arm_run(activation: str, tier: Tier, device="cpu", every_layer: bool = True) -> Run:
+    """One arm's experiment: the digit classifier with ``activation`` in every hidden layer,
+    its weight gradients kept for every layer (``every_layer``) at every epoch end."""
     return Run("digits", "ffnet", replace(DIGIT_NET, activation=activation), replace(TRAIN, epochs=tier.epochs),
-               tier.seeds, epoch_probe=True, probe_every_layer=True, step_probe=True, device=str(device))
+               tier.seeds, epoch_probe=True, probe_every_layer=every_layer, step_probe=True, device=str(device))
 
 
-def gradient_runs_for(result_cache, tier: Tier, seed_base: int, device="cpu", arms: dict[str, str] = ARMS):
+def gradient_runs_for(result_cache, tier: Tier, seed_base: int, device="cpu", arms: dict[str, str] = ARMS,
+                      every_layer: bool = True):
     """Both arms trained and probed; ``arms`` maps each arm's name to the activation it is
-    built with (a negative control builds both with one activation)."""
-    return {name: run(result_cache, "B_digits", arm_run(act, tier, device), seed_base) for name, act in arms.items()}
+    built with (a negative control builds both with one activation, or keeps only the
+    bottom and top layers' gradients with ``every_layer=False``)."""
+    return {name: run(result_cache, "B_digits", arm_run(act, tier, device, every_layer), seed_base)
+            for name, act in arms.items()}
 
 
 @pytest.fixture(scope="module")
