@@ -2,11 +2,14 @@
 
 Collapse experiment (lab 004 Problems 1.2-1.3, after Lu et al. 2020 section 6): for each
 seed, 3000 inputs uniform on [-sqrt(7), sqrt(7)] from the seed's "data" stream, the three
-1-D targets of the paper, and three arms (ReLU + He, leaky ReLU 0.01 + He, ReLU + RAI).
+1-D targets of the paper, and up to four arms (ReLU + He, leaky ReLU 0.01 + He, ReLU + RAI,
+and ReLU + He with N(0, 2/fan_in) biases as a sensitivity arm; see ``models.lu_nets`` for
+the initialisations: He leaves the biases at zero, as Keras, PyTorch and DeepXDE do).
 All seeds x targets x arms train as one batched model: net (seed, target, arm) sees its
 seed's data and minibatch order (stream "order", one permutation per seed and epoch shared
 by the seed's nets, so the arms of a seed differ only in what the arm changes) and its
-seed's "init" stream (so the ReLU and leaky arms of a seed start from the same weights).
+seed's "init" stream (so the ReLU and leaky arms of a seed start from the same weights,
+and the bias-variant arm from the same weights with non-zero biases).
 Seed s's result therefore does not depend on which other seeds share its batch.
 
 Training: MSE, minibatch 64, Adam with learning rate 1e-3 (Keras' and PyTorch's default).
@@ -33,7 +36,7 @@ from deepclaims import seeding
 from deepclaims.cache import ResultCache
 from deepclaims.errors import ConfigError
 from deepclaims.training import one_cpu_thread
-from models.lu_nets import LuNet, LuNetSpec, dead_layers, input_grid
+from models.lu_nets import INITS, LuNet, LuNetSpec, dead_layers, input_grid
 
 HALF_WIDTH = math.sqrt(7.0)
 GRID_POINTS = 1001
@@ -56,8 +59,10 @@ def _step_sin(x):
 TARGETS = {"abs": _abs, "xsin5x": _xsin, "step_sin": _step_sin}
 TARGET_LABELS = {"abs": "|x|", "xsin5x": "x sin(5x)", "step_sin": "1{x>0} + 0.2 sin(5x)"}
 # (activation slope, initialisation) per arm.
-ARMS = {"relu_he": (0.0, "he"), "leaky_he": (0.01, "he"), "relu_rai": (0.0, "rai")}
-ARM_LABELS = {"relu_he": "ReLU, He", "leaky_he": "leaky ReLU 0.01, He", "relu_rai": "ReLU, RAI"}
+ARMS = {"relu_he": (0.0, "he"), "leaky_he": (0.01, "he"), "relu_rai": (0.0, "rai"),
+        "relu_he_bias": (0.0, "he_bias")}
+ARM_LABELS = {"relu_he": "ReLU, He", "leaky_he": "leaky ReLU 0.01, He", "relu_rai": "ReLU, RAI",
+              "relu_he_bias": "ReLU, He + N(0, 2/fan_in) biases"}
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,18 @@ class CollapseRun:
     hidden: int = 9                # Lu et al.'s 10-layer net: 9 hidden layers + output
     width: int = 2
     targets: tuple[str, ...] = tuple(TARGETS)
-    arms: tuple[str, ...] = tuple(ARMS)
+    arms: tuple[str, ...] = ("relu_he", "leaky_he", "relu_rai")
+    # Negative controls only: (arm, slope, init) triples that replace what an arm names,
+    # e.g. (("leaky_he", 0.0, "he"),) trains the leaky arm with slope 0 through the same code.
+    overrides: tuple[tuple[str, float, str], ...] = ()
     device: str = "cpu"
+
+    def arm_setup(self, arm: str) -> tuple[float, str]:
+        """(activation slope, initialisation) the arm's nets get."""
+        for name, slope, init in self.overrides:
+            if name == arm:
+                return float(slope), init
+        return ARMS[arm]
 
     def __post_init__(self):
         if not self.checkpoints or self.checkpoints[-1] != self.epochs or list(self.checkpoints) != sorted(
@@ -81,6 +96,10 @@ class CollapseRun:
         unknown = [t for t in self.targets if t not in TARGETS] + [a for a in self.arms if a not in ARMS]
         if unknown:
             raise ConfigError(f"unknown targets/arms {unknown}; accepted: {list(TARGETS)} / {list(ARMS)}")
+        for arm, slope, init in self.overrides:
+            if arm not in self.arms or init not in INITS or not 0 <= slope < 1:
+                raise ConfigError(f"override {(arm, slope, init)!r} needs one of this run's arms {self.arms}, "
+                                  f"a slope in [0, 1) and an initialisation in {INITS}")
 
 
 def seed_inputs(seeds, n: int) -> torch.Tensor:
@@ -92,8 +111,9 @@ def seed_inputs(seeds, n: int) -> torch.Tensor:
 def build(config: CollapseRun, seeds) -> LuNet:
     """One LuNet holding net (seed, target, arm) at index (s * T + t) * A + a."""
     per_net = [(s, arm) for s in seeds for _ in config.targets for arm in config.arms]
-    model = LuNet(len(per_net), LuNetSpec(config.hidden, config.width), [ARMS[arm][0] for _, arm in per_net])
-    model.reset([seeding.generator(int(s), "init") for s, _ in per_net], [ARMS[arm][1] for _, arm in per_net])
+    setups = [config.arm_setup(arm) for _, arm in per_net]
+    model = LuNet(len(per_net), LuNetSpec(config.hidden, config.width), [slope for slope, _ in setups])
+    model.reset([seeding.generator(int(s), "init") for s, _ in per_net], [init for _, init in setups])
     return model
 
 
@@ -170,13 +190,14 @@ class BornDeadGrid:
     max_hidden: int
     grid_points: int = GRID_POINTS
     slope: float = 0.0              # 0 = ReLU; a leaky slope gives the negative control
+    init: str = "he"                # "he" (zero biases) or the "he_bias" sensitivity variant
     device: str = "cpu"
 
 
 def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
     """[seeds, widths, depths] booleans: is the net of ``d`` hidden layers born dead?
 
-    For each width one He-initialised net of ``max_hidden`` hidden layers is drawn per seed;
+    For each width one net (initialised by ``config.init``) of ``max_hidden`` hidden layers is drawn per seed;
     its first d hidden layers are distributed exactly as a d-hidden-layer net's, and that
     net is dead iff one of them is dead on the grid. So one draw gives every depth, and
     the depths are paired (a net dead at depth d is dead at every greater depth).
@@ -187,7 +208,7 @@ def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
     with one_cpu_thread(torch.device(config.device)):
         for width in config.widths:
             model = LuNet(len(seeds), LuNetSpec(config.max_hidden, width), config.slope)
-            model.reset(seeding.generators(seeds, "init"))
+            model.reset(seeding.generators(seeds, "init"), config.init)
             dead = dead_layers(model.to(config.device), grid)          # [S, hidden]
             out.append(torch.cummax(dead.to(torch.int8), dim=1).values.bool())
     return {"born_dead": torch.stack(out, 1).cpu().numpy()}

@@ -6,14 +6,19 @@ L-1 hidden ReLU layers of width N and a linear output layer (N_0 = d_in, N_L = d
 "a 10-layer net of width 2" is 9 hidden layers of 2 units. ``LuNetSpec.hidden`` counts
 hidden layers explicitly so that choice is visible where it is made.
 
-Initialisations (both draw weights *and* biases, unlike ``models.mlp`` whose biases start
-at zero):
-- ``he``: every weight and bias ~ N(0, 2 / fan_in), the symmetric initialisation the
-  paper shows dies;
+Initialisations:
+- ``he``: He initialisation as Keras' ``he_normal`` and PyTorch's ``kaiming_normal_``
+  define it, and as Lu et al.'s own code base (DeepXDE) uses it: every weight
+  ~ N(0, 2 / fan_in), every bias zero. This is the symmetric initialisation the paper
+  shows dies;
+- ``he_bias``: the same weights (the same numbers, drawn from the same stream) with the
+  biases also ~ N(0, 2 / fan_in). Not what the paper or the usual libraries do; kept as a
+  named sensitivity arm, because the born-dead and collapse fractions depend on it;
 - ``rai``: the paper's randomized asymmetric initialisation. For each unit j of a layer
   with fan_in n, the row V_j = [w_j, b_j] of n + 1 numbers is drawn N(0, sigma^2) with
   sigma = 0.6007 / sqrt(n), except one entry, chosen uniformly among the n + 1, which is
-  drawn from the asymmetric Beta(2, 1). The paper derives sigma from a second-moment
+  drawn from the asymmetric Beta(2, 1). RAI draws its biases as part of V_j, as the paper
+  defines it. The paper derives sigma from a second-moment
   condition for P = Beta(2, 1); the constant 0.6007 (sigma^2 ~= 0.36 / n) is the one
   public implementations of the paper's RAI use (not checked against the paper's own
   table here). Beta(2, 1) has CDF x^2 on [0, 1], so it is drawn as sqrt(U) with U
@@ -34,7 +39,7 @@ from torch import nn
 from deepclaims.batched import SeedLinear
 from deepclaims.errors import ConfigError
 
-INITS = ("he", "rai")
+INITS = ("he", "he_bias", "rai")
 RAI_SIGMA = 0.6007
 # Up to this width a layer is computed unit by unit with element-wise multiply-adds:
 # batched 2x2 matrix products cost a kernel's overhead per net, which made them (and
@@ -75,12 +80,15 @@ def draw_nets(sizes: Sequence[int], gens: Sequence[torch.Generator], scheme: str
     total = sum((n + 1) * m for n, m in shapes)
     z = torch.stack([torch.randn(total, generator=g) for g in gens]) if s_n else torch.zeros(0, total)
     layers = []
-    if scheme == "he":
-        # Weights and biases ~ N(0, 2 / fan_in).
+    if scheme in ("he", "he_bias"):
+        # Weights ~ N(0, 2 / fan_in); biases zero ("he") or ~ N(0, 2 / fan_in) ("he_bias").
+        # Both schemes cut the weights from the same numbers, so a seed's "he" and
+        # "he_bias" nets differ only in their biases.
         at = 0
         for n, m in shapes:
             v = z[:, at:at + (n + 1) * m].reshape(s_n, n + 1, m) * math.sqrt(2.0 / n)
-            layers.append((v[:, :n].mT, v[:, n:].mT))
+            weights, biases = v[:, :n].mT, v[:, n:].mT
+            layers.append((weights, biases if scheme == "he_bias" else torch.zeros_like(biases)))
             at += (n + 1) * m
         return layers
     if scheme == "rai":

@@ -61,13 +61,36 @@ def test_leaky_relu_layers_are_never_dead():
     assert not born_dead(net, GRID).item()
 
 
-def test_he_init_draws_weights_and_biases_with_variance_two_over_fan_in():
+def test_he_init_draws_weights_with_variance_two_over_fan_in_and_zero_biases():
+    # He as Keras' he_normal, PyTorch's kaiming_normal_ and DeepXDE use it: biases start at zero.
     n = 4000
     net = LuNet(n, LuNetSpec(hidden=2, width=5)).reset(seeding.generators(range(n), "init"))
-    hidden = net.layers[1]                    # fan_in 5
-    for values in (hidden.weight.detach(), hidden.bias.detach()):
-        assert abs(values.std().item() - math.sqrt(2 / 5)) < 0.02
-        assert abs(values.mean().item()) < 0.02
+    for layer in net.layers:
+        fan_in = layer.weight.shape[2]
+        w = layer.weight.detach()
+        assert abs(w.std().item() - math.sqrt(2 / fan_in)) < 0.02 * math.sqrt(2 / fan_in) + 0.01
+        assert abs(w.mean().item()) < 0.02
+        assert torch.count_nonzero(layer.bias).item() == 0
+
+
+def test_he_bias_variant_has_the_same_weights_and_biases_with_variance_two_over_fan_in():
+    n = 4000
+    he = LuNet(n, LuNetSpec(hidden=2, width=5)).reset(seeding.generators(range(n), "init"), "he")
+    variant = LuNet(n, LuNetSpec(hidden=2, width=5)).reset(seeding.generators(range(n), "init"), "he_bias")
+    for a, b in zip(he.layers, variant.layers):
+        assert torch.equal(a.weight, b.weight)             # only the biases differ
+    biases = variant.layers[1].bias.detach()               # fan_in 5
+    assert abs(biases.std().item() - math.sqrt(2 / 5)) < 0.02
+    assert abs(biases.mean().item()) < 0.02
+
+
+def test_zero_biases_make_more_nets_born_dead_than_random_biases():
+    # Zero biases are what make the paper's born-dead figures: with a zero bias every unit
+    # of a 1-D-input first layer is a ray through 0, so whole layers shut off more easily.
+    n = 2000
+    he = LuNet(n, LuNetSpec(9, 5)).reset(seeding.generators(range(n), "init"), "he")
+    variant = LuNet(n, LuNetSpec(9, 5)).reset(seeding.generators(range(n), "init"), "he_bias")
+    assert born_dead(he, GRID).float().mean() > born_dead(variant, GRID).float().mean() + 0.02
 
 
 def _rai_rows(n_nets: int, fan_in: int) -> torch.Tensor:
@@ -146,7 +169,7 @@ def test_born_dead_grid_is_monotone_in_depth():
 def test_unit_wise_forward_matches_batched_matmul(width):
     n = 6
     net = LuNet(n, LuNetSpec(hidden=5, width=width), [0.0, 0.01, 0.0, 0.01, 0.0, 0.3])
-    net.reset(seeding.generators(range(n), "init"), ["he", "he", "rai", "rai", "he", "rai"])
+    net.reset(seeding.generators(range(n), "init"), ["he", "he_bias", "rai", "rai", "he", "he_bias"])
     x = torch.randn(n, 17, 1)
     fast = net(x)
     reference, _ = net.hidden_outputs(x)
@@ -169,3 +192,84 @@ def test_unit_wise_and_batched_dead_checks_agree():
         lu_nets.UNIT_WISE_MAX_WIDTH = wide
     assert torch.equal(fast, reference)
     assert 0 < fast.any(1).sum() < n
+
+
+# ---------------------------------------------------------------- each arm is what it names
+
+def _arm_layers(model, config: CollapseRun, arm: str, seed_index: int, target_index: int = 0):
+    """(weights, biases, slope) of one net of the batched collapse model."""
+    i = (seed_index * len(config.targets) + target_index) * len(config.arms) + config.arms.index(arm)
+    return ([layer.weight[i].detach() for layer in model.layers], [layer.bias[i].detach() for layer in model.layers],
+            model.slopes[i].item())
+
+
+def test_each_arm_has_the_slope_and_initialisation_it_names():
+    from claims.dying_relu_runs import build
+    from models.lu_nets import draw_nets
+
+    config = CollapseRun(seeds=3, epochs=1, checkpoints=(1,), n_train=64,
+                         arms=("relu_he", "leaky_he", "relu_rai", "relu_he_bias"))
+    seeds = [5, 6, 7]
+    model = build(config, seeds)
+    sizes = LuNetSpec(config.hidden, config.width).sizes
+    expected_slope = {"relu_he": 0.0, "leaky_he": 0.01, "relu_rai": 0.0, "relu_he_bias": 0.0}
+    expected_init = {"relu_he": "he", "leaky_he": "he", "relu_rai": "rai", "relu_he_bias": "he_bias"}
+    for si, seed in enumerate(seeds):
+        for arm in config.arms:
+            weights, biases, slope = _arm_layers(model, config, arm, si, target_index=1)
+            assert slope == pytest.approx(expected_slope[arm]), arm
+            drawn = draw_nets(sizes, [seeding.generator(seed, "init")], expected_init[arm])
+            for (w, b), got_w, got_b in zip(drawn, weights, biases):
+                assert torch.equal(w[0], got_w), arm
+                assert torch.equal(b[0], got_b), arm
+            if expected_init[arm] == "he":
+                assert all(torch.count_nonzero(b).item() == 0 for b in biases), arm
+            else:
+                assert all(torch.count_nonzero(b).item() > 0 for b in biases), arm
+
+
+def test_leaky_arm_computes_a_leaky_activation():
+    # The slope is not only stored: a negative pre-activation passes at 0.01 in the leaky
+    # arm and at 0 in the ReLU arm.
+    from claims.dying_relu_runs import build
+
+    config = CollapseRun(seeds=1, epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
+                         arms=("relu_he", "leaky_he"))
+    model = build(config, [0])
+    z = torch.tensor([[-2.0, 3.0]])
+    acts = model._act(z.expand(2, 2).unsqueeze(-1), model.slopes.view(2, 1, 1)).squeeze(-1)
+    assert acts.tolist() == [[0.0, 3.0], [pytest.approx(-0.02), 3.0]]
+
+
+def test_rai_rows_have_one_asymmetric_entry_in_zero_one():
+    # One entry per row V_j = [w_j, b_j] is the Beta(2, 1) draw, which lies in [0, 1]; the
+    # N(0, sigma^2) entries land there about half the time each, so a row of 4 symmetric
+    # draws (He, say) has none there about 1 time in 16 and 1500 such rows would show it.
+    rows = _rai_rows(500, 3)
+    in_unit = ((rows >= 0) & (rows <= 1)).sum(1)
+    assert (in_unit >= 1).all()
+
+
+def test_overrides_swap_an_arms_mechanism_for_negative_controls():
+    from claims.dying_relu_runs import build
+
+    config = CollapseRun(seeds=2, epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
+                         arms=("relu_he", "leaky_he", "relu_rai"),
+                         overrides=(("leaky_he", 0.0, "he"), ("relu_rai", 0.0, "he")))
+    model = build(config, [0, 1])
+    for si in range(2):
+        relu = _arm_layers(model, config, "relu_he", si)
+        for arm in ("leaky_he", "relu_rai"):
+            other = _arm_layers(model, config, arm, si)
+            assert other[2] == 0.0
+            assert all(torch.equal(a, b) for a, b in zip(relu[0] + relu[1], other[0] + other[1]))
+    with pytest.raises(ConfigError):
+        CollapseRun(seeds=2, epochs=1, checkpoints=(1,), arms=("relu_he",), overrides=(("leaky_he", 0.0, "he"),))
+
+
+def test_born_dead_grid_draws_the_initialisation_it_names():
+    zero = born_dead_by_depth(BornDeadGrid(nets=400, widths=(3,), max_hidden=9), range(400))["born_dead"]
+    variant = born_dead_by_depth(BornDeadGrid(nets=400, widths=(3,), max_hidden=9, init="he_bias"),
+                                 range(400))["born_dead"]
+    assert not np.array_equal(zero, variant)
+    assert zero[:, 0, -1].mean() > variant[:, 0, -1].mean()
