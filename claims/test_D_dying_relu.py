@@ -179,6 +179,11 @@ def judge_D1(claim, result, config: CollapseRun, arm: str = "relu_he", checkpoin
     return est
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: '|x|' would otherwise split the cell."""
+    return text.replace("|", "\\|")
+
+
 def collapse_table(result, config: CollapseRun, arms: tuple[str, ...] | None = None) -> str:
     rows = ["| target | arm | collapsed (95% Wilson) | born dead | dead at end | paper |", "|---|---|---|---|---|---|"]
     c = collapsed(result)
@@ -186,11 +191,12 @@ def collapse_table(result, config: CollapseRun, arms: tuple[str, ...] | None = N
         for a in arms or config.arms:
             ai = config.arms.index(a)
             e = proportion(c[:, ti, ai], CONFIDENCE)
-            rows.append(f"| {TARGET_LABELS[t]} | {ARM_LABELS[a]} | {e.value:.3f} [{e.low:.3f}, {e.high:.3f}] "
+            rows.append(f"| {_cell(TARGET_LABELS[t])} | {ARM_LABELS[a]} | {e.value:.3f} [{e.low:.3f}, {e.high:.3f}] "
                         f"| {result['born_dead'][:, ti, ai].mean():.3f} | {result['dead_end'][:, ti, ai].mean():.3f} "
-                        f"| {PAPER_COLLAPSE[a]} |")
+                        f"| {_cell(PAPER_COLLAPSE[a])} |")
     rows.append(f"\n{len(c)} trainings per cell, {config.epochs} epochs, {config.n_train} points, minibatch "
-                f"{config.batch_size}, Adam lr {config.lr:g}. He = He-normal weights, zero biases.")
+                f"{config.batch_size}, Adam lr {config.lr:g}. He: He-normal weights; biases zero unless "
+                "the arm names them.")
     return "\n".join(rows)
 
 
@@ -208,7 +214,7 @@ def drift_table(runs) -> str:
                 for k in range(len(config.checkpoints)):
                     e = proportion(flags(result, config, a, t, k), CONFIDENCE)
                     cells.append(f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]")
-                rows.append(f"| {TARGET_LABELS[t]} | {ARM_LABELS[a]} | {config.seeds} | " + " | ".join(cells) + " |")
+                rows.append(f"| {_cell(TARGET_LABELS[t])} | {ARM_LABELS[a]} | {config.seeds} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
