@@ -77,7 +77,8 @@ EXPECTED: dict[str, Expectation] = {
                       "training), not at initialisation, and not (or not decisively) averaged over training"),
     "A4": Expectation(CONTRADICTED, A4_FINDING, "ci, seeds 0-31, 100 epochs: FFNet log10 first / last hidden "
                       "layer relative weight change +0.74 [0.61, 0.88], ResNet +0.51 [0.46, 0.57]; every "
-                      "sensitivity row contradicted (8 seeds each; reference 4 seeds +0.46 [-0.31, 1.24])"),
+                      "sensitivity row contradicted at seed bases 0, 1000 and 2024 (FFNet part, 8 seeds each; "
+                      "the plain-PyTorch reference, 4 seeds, +0.46 [-0.31, 1.24] at base 0)"),
     "C1": Expectation(CONTRADICTED, C1_FINDING, "ci, seeds 0-23, 256 probe images; log10 weight-gradient norm, "
                       "first / last hidden layer: sigmoid N(0, 0.01) -6.41 [-6.44, -6.39], tanh N(0, 0.01) +0.01 "
                       "[-0.01, 0.02], tanh N(0, 1) +1.43 [1.41, 1.44], sigmoid N(0, 1) -0.38 [-0.41, -0.35] "

@@ -54,7 +54,7 @@ class Tier:
 TIERS = {
     "smoke": Tier(10, 8, 5, 8, (2, 8, 32), (2, 8), (2, 8, 16), 20, 12, outcome_seeds=8, row_seeds=4,
                   reference_seeds=2),
-    "ci": Tier(100, 32, 50, 24, (4, 8, 16, 24, 32, 40, 48), (8, 16, 32, 48, 64), (2, 4, 8, 12, 16, 24),
+    "ci": Tier(100, 32, 50, 24, (4, 8, 16, 24, 32, 40, 48), (8, 16, 32, 48, 64, 96), (2, 4, 8, 12, 16, 24),
                200, 16, outcome_seeds=96, row_seeds=8, reference_seeds=4),
     "lab": Tier(200, 64, 200, 32, (4, 8, 12, 16, 20, 24, 28, 32, 40, 48),
                 (8, 16, 32, 48, 64, 80, 96, 128), (2, 4, 6, 8, 10, 12, 16, 24), 500, 16, outcome_seeds=128,
@@ -265,23 +265,24 @@ def judge_A4(claim, ffnet_change: np.ndarray, resnet_change: np.ndarray | None, 
 
 @pytest.fixture(scope="module")
 def a4_alternatives(result_cache, tier, seed_base, device):
-    """A4's sensitivity rows: the lab pair under other plausible set-ups (tier.row_seeds each)."""
-    def pair(train: TrainConfig, init: str = "glorot_uniform", base: int = seed_base):
-        out = {}
-        for model, spec in (("ffnet", LAB_FFNET), ("resnet", LAB_RESNET)):
-            config = Run("spirals", model, replace(spec, init=init), train, tier.row_seeds, device=str(device))
-            out[model] = run(result_cache, "A4_rows", config, base)["final_weight_change"]
-        return out
+    """A4's sensitivity rows: the lab FFNet under other plausible set-ups (tier.row_seeds
+    each). Only the FFNet is retrained: its part alone decides the finding ('contradicted'
+    wins over any other part), while the ResNet's part, which agrees with the lab, would
+    double each row's cost."""
+    def ffnet_changes(train: TrainConfig, init: str = "glorot_uniform", base: int = seed_base):
+        config = Run("spirals", "ffnet", replace(LAB_FFNET, init=init), train, tier.row_seeds, device=str(device))
+        return run(result_cache, "A4_rows", config, base)["final_weight_change"]
     lab_train = replace(LAB_TRAIN, epochs=tier.epochs)
     reference = plain_run(result_cache, "A4_plain", PlainRun("spirals", "ffnet", LAB_FFNET, lab_train,
                                                              tier.reference_seeds), seed_base)
     return {
-        "Glorot-normal weights instead of Glorot-uniform": pair(lab_train, init="glorot_normal"),
-        f"twice the training budget ({2 * tier.epochs} epochs)": pair(replace(lab_train, epochs=2 * tier.epochs)),
-        f"another seed base ({seed_base + ANOTHER_SEED_BASE})": pair(lab_train, base=seed_base + ANOTHER_SEED_BASE),
+        "Glorot-normal weights instead of Glorot-uniform; FFNet part": ffnet_changes(lab_train, init="glorot_normal"),
+        f"twice the training budget ({2 * tier.epochs} epochs); FFNet part":
+            ffnet_changes(replace(lab_train, epochs=2 * tier.epochs)),
+        f"another seed base ({seed_base + ANOTHER_SEED_BASE}); FFNet part":
+            ffnet_changes(lab_train, base=seed_base + ANOTHER_SEED_BASE),
         "plain-PyTorch reference (nn.Linear, nn.init.xavier_uniform_, zero biases, torch.optim.SGD, one "
-        "seed at a time, its own draws); FFNet part only": {"ffnet": reference["final_weight_change"],
-                                                            "resnet": None},
+        "seed at a time, its own draws); FFNet part": reference["final_weight_change"],
     }
 
 
@@ -292,9 +293,9 @@ def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, a4_alternatives
     with claim.alternative("absolute (RMS) weight change instead of relative to the initial norm") as alt:
         judge_A4(alt, lab_pair["ffnet"]["final_weight_rms_change"], lab_pair["resnet"]["final_weight_rms_change"],
                  "absolute RMS")
-    for setup, changes in a4_alternatives.items():
+    for setup, ffnet_change in a4_alternatives.items():
         with claim.alternative(setup) as alt:
-            judge_A4(alt, changes["ffnet"], changes["resnet"])
+            judge_A4(alt, ffnet_change, None)
     for name, res in lab_pair.items():
         profile = np.median(np.log10(np.maximum(res["final_weight_change"], 1e-30)), 0)
         claim.note(f"{name}: median log10 relative weight change per dense layer, bottom to top",
