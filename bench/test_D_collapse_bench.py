@@ -5,8 +5,9 @@ Adam on minibatches of 64 from 3000 points, collapse evaluation on the grid) for
 same number of epochs; the loop trains one net per call. The loop over all 1000
 trainings would take minutes, so it times LOOP_SAMPLE trainings and scales by
 1000 / LOOP_SAMPLE (stated in extra_info). Both are measured in the same run, and the
-ratio (loop / vectorised) goes to ``extra_info["ratios"]`` and the run's summary. Work per training: BENCH_EPOCHS epochs
-(the claim runs train longer; per-epoch cost is what the ratio compares).
+ratio (loop / vectorised) goes to ``extra_info["ratios"]`` and the run's summary. Work
+per training: BENCH_EPOCHS epochs (the claim runs train longer; per-epoch cost is what
+the ratio compares).
 """
 from __future__ import annotations
 
