@@ -147,7 +147,8 @@ def _outcome_histogram(outcomes: dict, published: float):
         ax.hist(acc, bins=bins, alpha=0.6, label=f"{label}, {len(acc)} runs")
     ax.axvline(LEARNED_ACCURACY, color="black", lw=0.8, ls="--", label=f"learned (>= {LEARNED_ACCURACY})")
     ax.axvline(published, color="red", lw=0.8, label=f"lab notebook's single run ({published})")
-    ax.set_xlabel("test accuracy"); ax.set_ylabel("runs"); ax.legend(fontsize=7)
+    ax.set_xlabel("test accuracy"); ax.set_ylabel("runs"); ax.legend()
+    ax.set_title("test accuracy of each run: the notebook's single run against our seeds")
     return fig
 
 
@@ -160,7 +161,8 @@ def test_A2_resnet_learns_same_task(claim, lab_pair, tier, seed_base):
     x = np.arange(1, lab_pair["ffnet"]["epoch_loss"].shape[1] + 1)
     figures.lines_with_band(ax, x, lab_pair["ffnet"]["epoch_loss"], "FFNet (31 hidden)")
     figures.lines_with_band(ax, x, lab_pair["resnet"]["epoch_loss"], "ResNet (20 blocks)")
-    ax.set_xlabel("epoch"); ax.set_ylabel("training loss (mean, 10-90% band)"); ax.legend(fontsize=7)
+    ax.set_xlabel("epoch"); ax.set_ylabel("training loss (mean, 10-90% band)"); ax.legend()
+    ax.set_title("training loss over epochs, the lab pair")
     claim.figure(fig, "training_loss")
     claim.figure(_outcome_histogram({"ResNet (20 blocks)": lab_pair["resnet"]["test_acc"]}, LAB_RESNET_TEST),
                  "test_accuracy_per_run")
@@ -224,9 +226,9 @@ def _layer_gradient_figure(pair):
         for name, res in pair.items():
             g = res["grad_norm"][:, 1:].mean(1) if epoch is None else res["grad_norm"][:, epoch]  # [S, layers]
             figures.lines_with_band(ax, np.arange(1, g.shape[1] + 1), g, name, log=True)
-        ax.set_title(f"gradient norm per layer, {when}", fontsize=8)
+        ax.set_title(f"gradient norm per layer, {when}")
         ax.set_xlabel("dense layer (1 = bottom)")
-    axes[0].set_ylabel("full-batch gradient norm\n(mean, 10-90% band)"); axes[0].legend(fontsize=7)
+    axes[0].set_ylabel("full-batch gradient norm\n(mean, 10-90% band)"); axes[0].legend()
     fig.tight_layout()
     return fig
 
@@ -315,7 +317,8 @@ def test_A4_bottom_weights_barely_move_in_ffnet(claim, lab_pair, a4_alternatives
         shared = [[label for label in panels if label.endswith(kind)] for kind in ("weights", "gradients")]
         title = (f"{name}: 30-bin histograms every {every} epochs, seed {seed_base} (top: initialisation, "
                  "purple; lower and lighter: later epochs)")
-        claim.figure(figures.histogram_grid(panels, title, every, shared), f"{name}_histograms")
+        fig = figures.histogram_grid(panels, title, every, shared, xlabel=lambda label: "weight gradient" if label.endswith("gradients") else "weight")
+        claim.figure(fig, f"{name}_histograms")
     claim.conclude()
 
 
@@ -325,7 +328,7 @@ def _weight_change_profile(pair):
         change = res["final_weight_change"]
         figures.lines_with_band(ax, np.arange(1, change.shape[1] + 1), change, name, log=True)
     ax.set_xlabel("dense layer (1 = bottom)"); ax.set_ylabel("||W_end - W_0|| / ||W_0||\n(mean, 10-90% band)")
-    ax.legend(fontsize=7)
+    ax.set_title("how far each layer's weights moved in training"); ax.legend()
     return fig
 
 
@@ -376,8 +379,8 @@ def judge_A5(claim, ffnet_sweep, resnet_sweep):
     return ff, res
 
 
-def _trainable_figure(curves: dict):
-    fig, ax = figures.plt.subplots(figsize=(5, 3))
+def _trainable_figure(curves: dict, title: str = "fraction of runs trainable against depth"):
+    fig, ax = figures.plt.subplots(figsize=(7, 3.5))
     for label, (depths, flags) in curves.items():
         ests = [proportion(row) for row in flags]
         ax.errorbar(depths, [e.value for e in ests],
@@ -391,8 +394,8 @@ def _trainable_figure(curves: dict):
     ax.xaxis.set_major_locator(figures.FixedLocator(swept))
     ax.xaxis.set_major_formatter(figures.ScalarFormatter())
     ax.xaxis.set_minor_formatter(figures.NullFormatter())
-    figures.plt.setp(ax.get_xticklabels(), rotation=60, fontsize=6)
-    ax.legend(fontsize=7)
+    figures.plt.setp(ax.get_xticklabels(), rotation=60)
+    ax.set_title(title); ax.legend()
     return fig
 
 
@@ -408,7 +411,8 @@ def test_A5_resnet_trains_far_deeper(claim, tanh_sweeps, tier, seed_base):
     claim.note("ResNet max trainable depth (weight layers)", f"{res.estimate:.1f} in [{res.low}, {res.high}]")
     claim.note("003 reports", "tanh FFNet about 20 hidden layers (21 weight layers), ResNet about 74 blocks "
                               "(152 weight layers)")
-    claim.figure(_trainable_figure({"FFNet tanh": tanh_sweeps["ffnet"], "ResNet tanh": tanh_sweeps["resnet"]}),
+    claim.figure(_trainable_figure({"FFNet tanh": tanh_sweeps["ffnet"], "ResNet tanh": tanh_sweeps["resnet"]},
+                                   "fraction of runs trainable against depth, tanh FFNet and ResNet"),
                  "trainable_fraction_vs_depth")
     claim.conclude()
 
@@ -474,7 +478,9 @@ def test_A6_activation_and_depth(claim, relu_evidence, tier, seed_base):
     claim.note("ReLU with He-uniform init", relu_he_note(relu_evidence))
     claim.figure(_trainable_figure({"FFNet tanh, Glorot": relu_evidence["tanh"],
                                     "FFNet ReLU, Glorot": relu_evidence["relu_glorot"],
-                                    "FFNet ReLU, He": relu_evidence["relu_he"]}), "trainable_fraction_by_activation")
+                                    "FFNet ReLU, He": relu_evidence["relu_he"]},
+                                   "fraction of FFNet runs trainable against depth, by activation and init"),
+                 "trainable_fraction_by_activation")
     claim.conclude()
 
 

@@ -117,7 +117,7 @@ def test_B2_gradient_histograms_per_layer(claim, gradient_runs, fidelity, seed_b
     fig = figures.histogram_grid(panels, f"weight gradients per epoch end, seed {seed_base}: sigmoid beside ReLU,\n"
                                          "each layer's pair binned on one x-scale (0.5-99.5% of their pooled "
                                          "values);\ntop: epoch 1, lower and lighter: later epochs",
-                                 shared=shared, cols=2, tail=0.005)
+                                 shared=shared, cols=2, tail=0.005, xlabel=lambda label: "weight gradient")
     claim.figure(fig, "gradient_ridges")
     claim.conclude()
 
@@ -146,17 +146,18 @@ def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, fidelity, see
                f"{t_interval(loss_link, CONFIDENCE)}; a negative value means the gradient grows while the "
                "loss falls: the deeper layers' gradients grow as the earlier layers' features sharpen and "
                "the net's outputs react more strongly to its weights")
-    fig, axes = figures.plt.subplots(1, 2, figsize=(9, 3))
+    fig, axes = figures.plt.subplots(1, 2, figsize=(11, 3.5))
     x = np.arange(grads.shape[1])
     for act in ("sigmoid", "relu"):
         for layer in range(DIGIT_NET.depth + 1):
             series = gradient_runs[act]["step_mean_abs_grad"][:, :, layer].mean(0)
             axes[0 if act == "sigmoid" else 1].plot(x, series, label=f"layer {layer + 1}", lw=0.8)
     for ax, act in zip(axes, ("sigmoid", "relu")):
-        ax.set_yscale("log"); ax.set_title(f"{act}: mean |gradient| per layer", fontsize=8)
-        ax.set_xlabel("iteration"); ax.legend(fontsize=6)
+        ax.set_yscale("log"); ax.set_title(f"{act}: mean |weight gradient| per layer")
+        ax.set_xlabel("iteration"); ax.set_ylabel("mean |weight gradient|"); ax.legend(ncol=2)
     ax2 = axes[1].twinx()
     ax2.plot(x, relu["step_loss"].mean(0), color="black", lw=0.6, ls="--")
-    ax2.set_ylabel("training loss (dashed)", fontsize=7)
+    ax2.set_ylabel("training loss (dashed)")
+    ax2.set_xlabel("iteration")   # the twin shares the x axis; its label is the same text in the same place
     claim.figure(fig, "mean_abs_gradient_over_iterations")
     claim.conclude()
