@@ -91,7 +91,11 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
       gradient at a layer";
     - ``violin_act`` / ``violin_pre``: a fixed subsample of values per layer for figures.
     """
-    model = build_stack(spec, seeding.generators(seeds, "init"))
+    # In float64: a collapsed sigmoid layer sits at 0.5 +- 1e-9, below float32's resolution
+    # at 0.5 (6e-8), so in float32 its input-dependent spread is rounding noise (and exactly
+    # 0 for some seeds). The weights are drawn as in training (float32) and then widened.
+    model = build_stack(spec, seeding.generators(seeds, "init")).double()
+    x = x.double()
     logits, pre, post = model.trace(x)
     for z in pre:
         z.retain_grad()  # dL/dz per layer, for ``delta_norm``
@@ -101,6 +105,10 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
     centre = float(model.act(torch.zeros(())))
     pick = torch.randperm(n * spec.width, generator=torch.Generator().manual_seed(0))[:VIOLIN_VALUES]
     with torch.no_grad():
+        deltas = [z.grad for z in pre]
+        # Contiguous copies: reductions over the views' strided layout are several times slower.
+        post = [a.detach().contiguous() for a in post]
+        pre = [z.detach().contiguous() for z in pre]
         stack = lambda f, seq: torch.stack([f(a) for a in seq], 1).numpy()
         out = {
             "std": stack(lambda a: a.std((1, 2)), post),
@@ -112,7 +120,7 @@ def _probe_layers(spec: StackSpec, seeds: list[int], x: torch.Tensor, y: torch.T
             "pre_std": stack(lambda a: a.std((1, 2)), pre),
             "grad_norm": np.stack([layer.weight.grad.flatten(1).norm(dim=1).numpy()
                                    for _, layer in model.dense_layers()], 1),
-            "delta_norm": stack(lambda z: z.grad.flatten(1).norm(dim=1), pre),
+            "delta_norm": stack(lambda g: g.flatten(1).norm(dim=1), deltas),
             "violin_act": stack(lambda a: a.reshape(s, -1)[:, pick], post),
             "violin_pre": stack(lambda a: a.reshape(s, -1)[:, pick], pre),
             "loss": loss.detach().numpy(),

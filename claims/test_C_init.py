@@ -42,7 +42,8 @@ Thresholds, fixed from the claims' wording before any run:
 - trains at least as well: He's training loss after the fixed budget is not above
   Xavier's by more than 0.05 nats (paired non-inferiority).
 - C6 diverged: a non-finite loss, or a final training loss above the loss at
-  initialisation; trained: final test accuracy at least 0.5 (chance is 0.1).
+  initialisation; trained: final test accuracy at least 0.5 (chance is 0.1), judged on the
+  fraction of runs and on the runs' mean accuracy.
 - C7 faster: BN is at least one epoch ahead: the net without BN's mean training loss over
   its second epoch is still above the BN net's over its first (paired difference above 0).
   The lab reports progress per epoch, so an epoch is the smallest step of "sped up" it
@@ -112,12 +113,16 @@ class Tier:
     c7_seeds: int
     c7_epochs: int
     real_data: bool       # use --data-dir's MNIST / Fashion-MNIST when present
+    # Seeds of the C1/C5 sensitivity rows that need probes of their own. The findings'
+    # deciding parts lie several interval widths from their thresholds, so half the
+    # claim's seeds decide each row.
+    row_seeds: int
 
 
 TIERS = {
-    "smoke": Tier(6, 128, 4, 1, 1, 2, 2, False),
-    "ci": Tier(24, 256, 10, 2, 3, 8, 15, False),
-    "lab": Tier(64, 1000, 32, 5, 5, 16, 15, True),
+    "smoke": Tier(6, 128, 4, 1, 1, 2, 2, False, 4),
+    "ci": Tier(32, 256, 10, 2, 3, 8, 15, False, 16),
+    "lab": Tier(64, 1000, 32, 5, 5, 16, 15, True, 32),
 }
 
 
@@ -133,10 +138,11 @@ def batch(tier, data_dir):
 
 @pytest.fixture(scope="module")
 def probe_of(result_cache, tier, seed_base, batch):
-    """probe_of(spec, base=seed_base): the cached per-layer statistics of one initialiser x
-    activation over the tier's probe seeds from ``base``."""
+    """probe_of(spec, base=seed_base, seeds=tier.probe_seeds): the cached per-layer
+    statistics of one initialiser x activation over ``seeds`` seeds from ``base``."""
     x, y, source = batch
-    return lambda spec, base=seed_base: probe(result_cache, ProbeRun(spec, tier.probe_seeds, source), base, x, y)
+    return lambda spec, base=seed_base, seeds=tier.probe_seeds: probe(result_cache, ProbeRun(spec, seeds, source),
+                                                                      base, x, y)
 
 
 def normal(act: str, sigma: float) -> StackSpec:
@@ -149,6 +155,7 @@ def scheme(act: str, init: str) -> StackSpec:
 
 # ---------------------------------------------------------------- figures
 
+VIOLIN_POINTS = 2000
 VIOLIN_YLABEL = {"violin_act": "activation value", "violin_pre": "pre-activation value"}
 
 
@@ -163,7 +170,9 @@ def violin_grid(results: dict[str, dict], suptitle: str, key: str = "violin_act"
     for ax, (label, res) in zip(axes.flat, results.items()):
         values = res[key]  # [S, layers, values]
         data = [values[:, i, :].ravel() for i in range(values.shape[1])]
-        data = [d[np.isfinite(d)] for d in data]
+        # A KDE over every pooled value costs seconds per panel; an evenly strided subset
+        # of at most VIOLIN_POINTS values draws the same shape.
+        data = [d[np.isfinite(d)][::max(1, d.size // VIOLIN_POINTS)] for d in data]
         ax.violinplot(data, positions=range(len(data)), showextrema=False, widths=0.8)
         ax.set_xticks(range(len(data)), [str(i) for i in range(len(data))])
         ax.set_title(label, fontsize=9)
@@ -238,15 +247,16 @@ def judge_C1(claim, ev: dict, criterion: str = "weight") -> None:
                        VANISH_LOG10, "below", meaning="gradients vanish: at least ten times smaller")
 
 
-def c1_evidence(probe_spec) -> dict:
-    """The C1/C2 stacks: each saturating activation under N(0, 0.01), N(0, 0.1), N(0, 1)
-    and Glorot-normal. ``probe_spec(spec)`` returns a probe result."""
+def c1_evidence(probe_spec, references: bool = True) -> dict:
+    """The C1/C2 stacks: each saturating activation under N(0, 0.01) and N(0, 1), and with
+    ``references`` N(0, 0.1) and Glorot-normal too. ``probe_spec(spec)`` returns a probe result."""
     ev = {}
     for act in SATURATING:
         ev[f"{act}_small"] = probe_spec(normal(act, SMALL_SIGMA))
         ev[f"{act}_large"] = probe_spec(normal(act, LARGE_SIGMA))
-        ev[f"{act}_xavier"] = probe_spec(scheme(act, "glorot_normal"))
-        ev[f"{act}_mid"] = probe_spec(normal(act, 0.1))
+        if references:
+            ev[f"{act}_xavier"] = probe_spec(scheme(act, "glorot_normal"))
+            ev[f"{act}_mid"] = probe_spec(normal(act, 0.1))
     return ev
 
 
@@ -275,8 +285,8 @@ def test_C1_small_sigma_collapses_large_saturates(claim, saturating_evidence, pr
         with claim.alternative(setup) as alt:
             judge_C1(alt, ev, criterion)
     other = other_seed_base(seed_base)
-    with claim.alternative(f"another seed base (seeds {other}..{other + tier.probe_seeds - 1})") as alt:
-        judge_C1(alt, c1_evidence(lambda spec: probe_of(spec, other)))
+    with claim.alternative(f"another seed base (seeds {other}..{other + tier.row_seeds - 1})") as alt:
+        judge_C1(alt, c1_evidence(lambda spec: probe_of(spec, other, tier.row_seeds), references=False))
     order = [(f"{a}_{k}", f"{a}, {lbl}") for a in SATURATING for k, lbl in
              (("small", f"N(0, {SMALL_SIGMA})"), ("mid", "N(0, 0.1)"), ("large", f"N(0, {LARGE_SIGMA})"),
               ("xavier", "Glorot-normal"))]
@@ -437,8 +447,10 @@ DEEPER_HIDDEN = 10   # "deep net": twice the sources' five hidden layers
 
 
 @pytest.fixture(scope="module")
-def activation_evidence(probe_of):
-    return {"recommended": c5_evidence(probe_of, RECOMMENDED_INIT), "same": c5_evidence(probe_of, ALL_GLOROT_UNIFORM)}
+def activation_evidence(probe_of, tier):
+    row = lambda spec: probe_of(spec, seeds=tier.row_seeds)
+    return {"recommended": c5_evidence(probe_of, RECOMMENDED_INIT), "same": c5_evidence(row, ALL_GLOROT_UNIFORM),
+            "row": row}
 
 
 @pytest.mark.claim("C5")
@@ -446,17 +458,18 @@ def test_C5_non_saturating_keep_first_layer_gradients(claim, activation_evidence
     ev = activation_evidence
     claim.dataset, claim.seeds = batch[2], seed_range(seed_base, tier.probe_seeds)
     judge_C5(claim, ev["recommended"])
-    with claim.alternative("Glorot-uniform for every activation (Keras' default)") as alt:
+    rows = f"{tier.row_seeds} seeds"
+    with claim.alternative(f"Glorot-uniform for every activation (Keras' default); {rows}") as alt:
         judge_C5(alt, ev["same"])
     with claim.alternative("the uniform variants, as Godoy pairs them (He-uniform for the ReLU family, "
-                           "Glorot-uniform for tanh and sigmoid, LeCun-normal for SELU)") as alt:
-        judge_C5(alt, c5_evidence(probe_of, UNIFORM_VARIANTS))
-    deeper = c5_evidence(probe_of, RECOMMENDED_INIT, DEEPER_HIDDEN)
-    with claim.alternative(f"a deeper net: {DEEPER_HIDDEN} hidden layers, recommended init each") as alt:
+                           f"Glorot-uniform for tanh and sigmoid, LeCun-normal for SELU); {rows}") as alt:
+        judge_C5(alt, c5_evidence(ev["row"], UNIFORM_VARIANTS))
+    deeper = c5_evidence(ev["row"], RECOMMENDED_INIT, DEEPER_HIDDEN)
+    with claim.alternative(f"a deeper net: {DEEPER_HIDDEN} hidden layers, recommended init each; {rows}") as alt:
         judge_C5(alt, deeper)
     other = other_seed_base(seed_base)
-    with claim.alternative(f"another seed base (seeds {other}..{other + tier.probe_seeds - 1})") as alt:
-        judge_C5(alt, c5_evidence(lambda spec: probe_of(spec, other), RECOMMENDED_INIT))
+    with claim.alternative(f"another seed base (seeds {other}..{other + tier.row_seeds - 1})") as alt:
+        judge_C5(alt, c5_evidence(lambda spec: probe_of(spec, other, tier.row_seeds), RECOMMENDED_INIT))
     for kind, label in (("recommended", "recommended init each"), ("same", "Glorot-uniform for all")):
         claim.note(f"median first-layer gradient norm ({label})",
                    {a: float(f"{np.median(r['grad_norm'][:, 0]):.4g}") for a, r in ev[kind].items()})
@@ -465,7 +478,7 @@ def test_C5_non_saturating_keep_first_layer_gradients(claim, activation_evidence
     claim.note("recommended initialisers", RECOMMENDED_INIT)
     fig, axes = figures.plt.subplots(1, 2, figsize=(9, 3), sharey=True)
     for ax, (kind, label) in zip(axes, (("recommended", "recommended init each (judged)"),
-                                        ("same", "Glorot-uniform for all (sensitivity)"))):
+                                        ("same", f"Glorot-uniform for all (sensitivity, {tier.row_seeds} seeds)"))):
         names = list(ev[kind])
         ax.boxplot([ev[kind][a]["grad_norm"][:, 0] for a in names], positions=range(len(names)))
         ax.set_xticks(range(len(names)), names, fontsize=8); ax.set_yscale("log"); ax.set_title(label, fontsize=8)
@@ -502,6 +515,12 @@ def judge_C6(claim, unclipped: dict, clipped: dict) -> None:
                0.5, "above", meaning="non-finite loss or final loss above the initial loss")
     claim.part("fraction of runs that train with gradient-norm clipping", proportion(trained(clipped), CONFIDENCE),
                0.5, "above", meaning=f"final test accuracy >= {TRAINED_ACC} (chance 0.1)")
+    # The same reading on the accuracies themselves: a count of 10 / 10 cannot tell ten
+    # independent runs from one run ten times over (seeds that did not differ); the
+    # accuracies' interval can, and refuses identical values.
+    claim.part("final test accuracy with gradient-norm clipping (mean over runs)",
+               t_interval(np.nan_to_num(clipped["test_acc"], nan=0.0), CONFIDENCE), TRAINED_ACC, "above",
+               meaning="the clipped runs train")
 
 
 @pytest.mark.claim("C6")

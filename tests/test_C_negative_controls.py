@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from claims.init_runs import MLP002Run, StackTrain, _train_mlp002, _train_stack, mlp002_data, probe_batch, probe_layers
-from claims.test_C_init import (C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, RECOMMENDED_INIT, SMALL_SIGMA,
+from claims.test_C_init import (ALL_GLOROT_UNIFORM, C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, RECOMMENDED_INIT, SMALL_SIGMA,
                                 UNSCALED_FACTOR, budget_run, c1_evidence, c5_evidence, judge_C1, judge_C2,
                                 judge_C3, judge_C4, judge_C5, judge_C6, judge_C7, judge_C8, normal, scheme)
 from claims.expected import EXPECTED
@@ -249,3 +249,37 @@ def test_C8_control_inputs_scaled_in_both_arms(tmp_path):
     run = mlp002_run(True, scale=1.0)
     assert (run["unscaled_acc"] == run["val_acc"]).all()
     assert judged("C8", judge_C8, run, tmp_path=tmp_path) != expected("C8")
+
+
+def test_C6_control_every_seed_draws_the_same_weights(monkeypatch, tmp_path):
+    """Ten identical runs would count as 10 / 10 trained; the accuracies' interval refuses them."""
+    same_weights_for_every_seed(monkeypatch)
+    cfg = replace(C6_TRAIN, epochs=1)
+    run = lambda c: _train_stack(StackTrain(EXPLODING, c, 8), SEEDS)
+    assert judged("C6", judge_C6, run(cfg), run(replace(cfg, clip_norm=CLIP_NORM)), tmp_path=tmp_path) != expected("C6")
+
+
+# ------------------------------------------------------------------- the issue-9 fixes, pinned
+
+def test_C1_vanishing_is_judged_within_one_net(probe, tmp_path):
+    """Sigmoid under Glorot-normal vanishes within its own net (first hidden layer's weight
+    gradient about 300 times below the last's). Judged against Glorot-normal itself, as
+    before issue 9, it showed nothing; the within-net criterion must see it."""
+    ev = c1_evidence(probe)
+    ev["sigmoid_small"] = ev["sigmoid_xavier"]
+    rec = recorder("C1", tmp_path)
+    judge_C1(rec, ev)
+    part = next(p for p in rec.parts if p.measured.startswith(f"sigmoid, N(0, {SMALL_SIGMA}): log10 weight-gradient"))
+    assert part.verdict == REPRODUCED and part.estimate.high < -2
+
+
+def test_C5_relu_gradient_exceeds_tanh_under_recommended_init(probe, tmp_path):
+    """Under each activation's recommended initialiser ReLU's first-layer gradient is larger
+    than tanh's; only with tanh's Glorot-uniform forced on ReLU (the pre-issue-9 set-up) is
+    it smaller. Pins the set-up C5 is judged under."""
+    def relu_over_tanh(inits):
+        rec = recorder("C5", tmp_path)
+        judge_C5(rec, c5_evidence(probe, inits))
+        return next(p for p in rec.parts if p.measured.startswith("log10 first-layer gradient norm, relu / tanh"))
+    assert relu_over_tanh(RECOMMENDED_INIT).estimate.low > 0
+    assert relu_over_tanh(ALL_GLOROT_UNIFORM).estimate.high < 0
