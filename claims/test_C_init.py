@@ -12,9 +12,12 @@ The forward-pass claims (C1-C5) use one stack shape (models.init_stacks): Dense(
 on one fixed batch of MNIST-shaped images (the embedded 8x8 digits resized to 28x28 in
 [0, 1]; real MNIST test images at lab fidelity when --data-dir holds them). "Layer 1..5"
 are the five hidden 100->100 layers; layer 0, the input layer, has fan-in 784 and sets the
-scale the hidden layers then shrink, hold or grow.
+scale the hidden layers then shrink, hold or grow. The probes run in float64 (see
+claims.init_runs.probe_layers). C1 and C5, findings against their sources, record
+sensitivity tables; C8 records the same MLP without BN beside it.
 
-Thresholds, fixed from the claims' wording before any run:
+Thresholds, fixed from the claims' wording before any run (C1's vanishing criterion and
+the C7 / C8 sizes were restated for issue 9, in these words, before those runs):
 - collapse: a layer's output stops depending on the input; measured as the per-unit spread
   over input images, averaged over units. Collapsed when the last hidden layer's spread is
   at most a tenth of the first hidden layer's (log10 ratio below -1), and "toward 0" /
