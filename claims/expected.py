@@ -57,18 +57,23 @@ A1_FINDING = ("Reproduced as a statement about a typical run: at ci about 29% of
               "(test accuracy >= 0.6 after 100 epochs) and the rest stay at chance. The outcome is bimodal, so the "
               "mean test accuracy (0.54) describes no run; the notebook's single run (0.484) lies inside the "
               "central 95% of ours.")
-A2_FINDING = ("Reproduced: over 90% of the ResNet's runs learn. The notebook's single run (0.962) lies above "
-              "all of our runs at ci (100 epochs) and near the 96th percentile at lab fidelity (200 epochs): a "
-              "lucky run, not a different set-up, as far as checked (the spirals formula, the block "
-              "x + f(f(x)), Glorot-uniform kernels with zero biases, SGD momentum 0.9, binary cross-entropy "
-              "on the sigmoid, batch 32 reshuffled every epoch, 50/50 split all match the notebook as the "
-              "catalogue quotes it; a plain-PyTorch reference agrees with the engine).")
+A2_FINDING = ("Reproduced: over 90% of the ResNet's runs learn. The notebook's single run (test 0.962) is not "
+              "matched by any of ours: at ci (100 epochs) it lies above all 32 runs, and at the lab's 200 epochs "
+              "(64 seeds, 0-63, CPU) our mean is 0.822 [0.801, 0.844] and our best run 0.944, so 0.962 is beyond "
+              "every run (percentile 100). The data allow it (an RBF SVM or a wide MLP reaches 0.96-0.97 on our "
+              "test split), and no set-up difference was found: the spirals formula, the block x + f(f(x)), "
+              "Glorot-uniform kernels with zero biases, SGD momentum 0.9 (Keras' and PyTorch's forms agree at a "
+              "constant rate), binary cross-entropy on the sigmoid, batch 32 reshuffled every epoch and the "
+              "50/50 split match the notebook as the catalogue quotes it, a plain-PyTorch reference agrees with "
+              "the engine, and scaling to [0, 1] instead of [-1, 1] makes the ResNet worse (0.735). Either the "
+              "notebook's run was rarer than 1 in 64 or its set-up differs in a way the catalogue does not quote.")
 
 EXPECTED: dict[str, Expectation] = {
     "A1": Expectation(finding=A1_FINDING, evidence="ci, seeds 0-95, 100 epochs: fraction learned 0.292 "
                       "[0.210, 0.389]; mean test accuracy 0.538 [0.517, 0.558]; 0.484 at the 68th percentile"),
     "A2": Expectation(finding=A2_FINDING, evidence="ci, seeds 0-31, 100 epochs: fraction learned 0.938 "
-                      "[0.799, 0.983]; mean test accuracy 0.762 [0.723, 0.801]; 0.962 above all 32 runs"),
+                      "[0.799, 0.983]; mean test accuracy 0.762 [0.723, 0.801]; 0.962 above all 32 runs; lab budget "
+                      "(200 epochs, seeds 0-63, measured once by script): mean 0.822, best 0.944"),
     "A3": Expectation(finding=A3_FINDING, evidence="ci, seeds 0-31, 100 epochs: FFNet log10 RMS gradient first / "
                       "last hidden layer -3.85 [-4.43, -3.28] at the end, -0.09 [-0.32, 0.14] at initialisation, "
                       "-2.48 [-2.96, -1.99] (per-epoch log ratios) and +0.42 [0.32, 0.51] (norms) averaged over "
