@@ -509,8 +509,15 @@ def dead_fraction(result) -> np.ndarray:
 
 
 def judge_A7(claim, plain, bn) -> None:
+    """Thresholds from the hint's words: 'prevents dying ReLU (fewer dead units)' is fewer
+    dead units than the same net without BN (paired difference above 0); 'restores
+    training' is the BN net learning as A2 reads 'learns' (more than half of its runs
+    learn) and learning more often than the plain net on the same seeds."""
     claim.part("dead-unit fraction, plain - BN (same seeds)",
                paired_difference(dead_fraction(plain), dead_fraction(bn), CONFIDENCE), 0.0, "above")
+    claim.part("fraction of BN runs that learned (test accuracy >= 0.6)", proportion(learned(bn), CONFIDENCE),
+               0.5, "above", meaning="restores training means more than half of the runs learn",
+               plain_arm=str(proportion(learned(plain), CONFIDENCE)))
     claim.part("fraction that learned, BN - plain (same seeds)",
                paired_proportion_difference(learned(bn), learned(plain), CONFIDENCE), 0.0, "above")
 
