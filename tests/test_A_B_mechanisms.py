@@ -137,3 +137,13 @@ def test_A_B_data_sets_split_into_disjoint_training_and_test_points(name):
     test = {tuple(row) for row in data.x_test.numpy().round(6).tolist()}
     assert not train & test
     assert len(data.y_train) + len(data.y_test) == {"spirals": 1000, "circles": 1000, "digits": 1797}[name]
+
+
+@pytest.mark.parametrize("model, spec", [("ffnet", A.LAB_FFNET), ("resnet", A.LAB_RESNET), ("ffnet", B.DIGIT_NET)])
+def test_each_seed_of_an_A_B_net_starts_from_its_own_weights(model, spec):
+    """Seeds that shared their initial weights would differ only in minibatch order, and the
+    claims' intervals would measure that alone (a planted bug once left A1 passing so)."""
+    net = build(model, 3, spec, seeding.generators([0, 1, 2], "init"))
+    for _, layer in net.dense_layers():
+        w = layer.weight.detach()
+        assert not torch.equal(w[0], w[1]) and not torch.equal(w[1], w[2]) and not torch.equal(w[0], w[2])
