@@ -119,6 +119,13 @@ def try_bug(bug: PlantedBug, workdir: Path, extra: list[str], unit: bool) -> dic
     return out
 
 
+def _row(r: dict) -> str:
+    bug = r["bug"]
+    claims = ", ".join(r["claims_failed"]) or "**none: not caught**"
+    unit = ", ".join(r.get("unit_failed", [])) or ("none" if "unit_failed" in r else "not run")
+    return f"| {bug.name} | {bug.what} ({bug.path}) | {claims} | {unit} |"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=[b.name for b in BUGS], help="plant only this bug")
@@ -129,21 +136,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     bugs = [b for b in BUGS if not args.only or b.name in args.only]
     workdir = Path(tempfile.mkdtemp(prefix="planted-bugs-"))
+    print("| planted bug | what | claim tests that failed | unit tests that failed |")
+    print("|---|---|---|---|", flush=True)
+    missed = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = list(pool.map(lambda b: try_bug(b, workdir, args.pytest_args.split(), args.unit), bugs))
+            futures = [pool.submit(try_bug, b, workdir, args.pytest_args.split(), args.unit) for b in bugs]
+            for future in concurrent.futures.as_completed(futures):   # a row as each copy finishes
+                r = future.result()
+                missed += not r["claims_failed"]
+                print(_row(r), flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    missed = 0
-    print("| planted bug | what | claim tests that failed | unit tests that failed |")
-    print("|---|---|---|---|")
-    for r in results:
-        bug = r["bug"]
-        claims = ", ".join(r["claims_failed"]) or "**none: not caught**"
-        missed += not r["claims_failed"]
-        unit = ", ".join(r.get("unit_failed", [])) or ("none" if "unit_failed" in r else "not run")
-        print(f"| {bug.name} | {bug.what} ({bug.path}) | {claims} | {unit} |")
     if args.keep:
         print(f"copies kept under {workdir}")
     return 1 if missed else 0
