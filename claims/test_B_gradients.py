@@ -7,6 +7,10 @@ at the end of every epoch, and plots the mean gradient magnitude per layer over
 iterations. Embedded stand-in: scikit-learn's 8x8 digits (1797 images, half for
 training) and a fully connected classifier 64 -> 4 x 64 -> 10 with Glorot-uniform
 weights (MATLAB's default), trained with SGD with momentum, minibatch 128.
+
+B1 and B3 are also judged with twice the budget (a sensitivity row): the first lab-fidelity
+run (60 epochs) read B1 not reproduced and B3 contradicted, and at ci the 60-epoch rows do
+the same, so both record that they depend on the training budget (claims/expected.py).
 """
 from __future__ import annotations
 
@@ -65,6 +69,17 @@ def gradient_runs(result_cache, fidelity, seed_base, device):
     return gradient_runs_for(result_cache, select(TIERS, fidelity), seed_base, device)
 
 
+def longer_budget(tier: Tier) -> Tier:
+    """Twice the tier's epochs: a sensitivity set-up (at ci it is the lab tier's 60 epochs,
+    under which the first lab-fidelity run read B1 not reproduced and B3 contradicted)."""
+    return replace(tier, epochs=2 * tier.epochs)
+
+
+@pytest.fixture(scope="module")
+def longer_runs(result_cache, fidelity, seed_base, device):
+    return gradient_runs_for(result_cache, longer_budget(select(TIERS, fidelity)), seed_base, device)
+
+
 def mean_abs_gradient(result) -> np.ndarray:
     """[S, layers]: mean |full-batch weight gradient| per layer, averaged over epoch ends."""
     layers = sorted(int(k.split("_")[1]) for k in result if k.startswith("grads_"))
@@ -84,10 +99,12 @@ def judge_B1(claim, sigmoid, relu) -> None:
 
 
 @pytest.mark.claim("B1")
-def test_B1_sigmoid_gradients_closer_to_zero(claim, gradient_runs, fidelity, seed_base):
+def test_B1_sigmoid_gradients_closer_to_zero(claim, gradient_runs, longer_runs, fidelity, seed_base):
     claim.dataset = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
     claim.seeds = seed_range(seed_base, select(TIERS, fidelity).seeds)
     judge_B1(claim, gradient_runs["sigmoid"], gradient_runs["relu"])
+    with claim.alternative(f"twice the budget ({longer_budget(select(TIERS, fidelity)).epochs} epochs)") as alt:
+        judge_B1(alt, longer_runs["sigmoid"], longer_runs["relu"])
     claim.note("final test accuracy sigmoid / ReLU", f"{gradient_runs['sigmoid']['test_acc'].mean():.3f} / "
                                                       f"{gradient_runs['relu']['test_acc'].mean():.3f}")
     claim.conclude()
@@ -135,11 +152,13 @@ def judge_B3(claim, relu) -> None:
 
 
 @pytest.mark.claim("B3")
-def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, fidelity, seed_base):
+def test_B3_relu_fourth_layer_gradient_trend(claim, gradient_runs, longer_runs, fidelity, seed_base):
     claim.dataset = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
     claim.seeds = seed_range(seed_base, select(TIERS, fidelity).seeds)
     relu = gradient_runs["relu"]
     judge_B3(claim, relu)
+    with claim.alternative(f"twice the budget ({longer_budget(select(TIERS, fidelity)).epochs} epochs)") as alt:
+        judge_B3(alt, longer_runs["relu"])
     grads = relu["step_mean_abs_grad"][:, :, TRACKED_LAYER]
     loss_link = np.array([spearmanr(g, l).statistic for g, l in zip(grads, relu["step_loss"])])
     claim.note("Spearman rho of 4th-layer mean|grad| vs training loss, per seed",
