@@ -55,6 +55,51 @@ def linears(model: nn.Module) -> list[nn.Linear]:
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
+def copy_seed_weights(net: nn.Module, engine, seed_index: int) -> nn.Module:
+    """Load seed ``seed_index``'s dense weights and biases from a seed-batched engine model
+    (``dense_layers()``, weights [S, out, in], biases [S, out, 1]) into ``net``'s nn.Linear
+    layers, bottom to top; returns ``net``."""
+    with torch.no_grad():
+        for layer, (_, seeded) in zip(linears(net), engine.dense_layers(), strict=True):
+            layer.weight.copy_(seeded.weight[seed_index])
+            layer.bias.copy_(seeded.bias[seed_index, :, 0])
+    return net
+
+
+def sgd_epochs(model: nn.Module, x_train, y_train, batch_loss: Callable, *, epochs: int, batch_size: int,
+               lr: float, momentum: float, shuffle: torch.Generator | None = None, clip_norm: float | None = None,
+               on_epoch_end: Callable[[nn.Module], None] | None = None) -> np.ndarray:
+    """The plain training loop: SGD(momentum) over one shuffled permutation per epoch, sliced
+    into minibatches (the last one short); ``batch_loss(model, xb, yb)`` gives a minibatch's
+    mean loss, ``clip_norm`` clips the global gradient norm (torch.nn.utils). Returns the
+    mean minibatch loss of each epoch.
+
+    The permutation is drawn from ``shuffle`` (the global generator when None). A DataLoader
+    would do the same but spends extra draws per epoch (its RandomSampler draws a second,
+    empty-tail permutation), so its order is not this one.
+    """
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    history = []
+    model.train()
+    for _ in range(epochs):
+        total, batches = 0.0, 0
+        order = torch.randperm(len(y_train), generator=shuffle)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = batch_loss(model, x_train[idx], y_train[idx])
+            loss.backward()
+            if clip_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+        history.append(total / batches)
+        if on_epoch_end:
+            on_epoch_end(model)
+    return np.array(history)
+
+
 def keras_init_(model: nn.Module) -> nn.Module:
     """Keras' Dense defaults: Glorot-uniform kernels, zero biases (PyTorch's own default is
     Kaiming-uniform with a=sqrt(5) and uniform biases, so a user porting the lab must say so)."""
@@ -91,31 +136,13 @@ def fit(model: nn.Module, x_train, y_train, x_test, y_test, *, epochs: int, batc
     criterion = nn.BCEWithLogitsLoss() if loss == "bce" else nn.CrossEntropyLoss()
     target = (lambda y: y.float()) if loss == "bce" else (lambda y: y.long())
     squeeze = (lambda z: z.squeeze(-1)) if loss == "bce" else (lambda z: z)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     initial = [layer.weight.detach().clone() for layer in linears(model)]
-    history = []
-    model.train()
-    for _ in range(epochs):
-        total, batches = 0.0, 0
-        # One permutation per epoch from ``shuffle``, sliced into minibatches (the last one
-        # short). A DataLoader would do the same but spends extra draws per epoch (its
-        # RandomSampler draws a second, empty-tail permutation), so its order is not this one.
-        order = torch.randperm(len(y_train), generator=shuffle)
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            xb, yb = x_train[idx], y_train[idx]
-            optimizer.zero_grad()
-            batch_loss = criterion(squeeze(model(xb)), target(yb))
-            batch_loss.backward()
-            optimizer.step()
-            total += batch_loss.item()
-            batches += 1
-        history.append(total / batches)
-        if on_epoch_end:
-            on_epoch_end(model)
+    history = sgd_epochs(model, x_train, y_train, lambda m, xb, yb: criterion(squeeze(m(xb)), target(yb)),
+                         epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum, shuffle=shuffle,
+                         on_epoch_end=on_epoch_end)
     model.eval()
     with torch.no_grad():
         logits = squeeze(model(x_test))
         predicted = (logits > 0).long() if loss == "bce" else logits.argmax(-1)
         accuracy = float((predicted == y_test.long()).float().mean())
-    return PlainHistory(np.array(history), accuracy, initial, [layer.weight.detach().clone() for layer in linears(model)])
+    return PlainHistory(history, accuracy, initial, [layer.weight.detach().clone() for layer in linears(model)])

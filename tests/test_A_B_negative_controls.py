@@ -10,14 +10,13 @@ give the expected verdict, so the mechanism, not the configuration, made the dif
 """
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from claims import test_A_depth as A
 from claims import test_B_gradients as B
 from claims.expected import EXPECTED
 from claims.runs import run
-from deepclaims.verdict import CONTRADICTED, REPRODUCED
+from deepclaims.verdict import REPRODUCED
 from tests.controls import judged
 
 # A smaller configuration of the claims' tier for the controls (same code, fewer runs).

@@ -21,7 +21,7 @@ import pytest
 import torch
 from torch import nn
 
-from claims.init_runs import MLP002Run, StackTrain, _train_mlp002, _train_stack, mlp002_data, probe_batch, probe_layers
+from claims.init_runs import MLP002Run, StackTrain, _train_mlp002, _train_stack, mlp002_data, probe_layers
 from claims.test_C_init import (ALL_GLOROT_UNIFORM, C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, RECOMMENDED_INIT, SMALL_SIGMA,
                                 UNSCALED_FACTOR, budget_run, c1_evidence, c5_evidence, judge_C1, judge_C2,
                                 judge_C3, judge_C4, judge_C5, judge_C6, judge_C7, judge_C8, normal, scheme)
@@ -32,24 +32,13 @@ from deepclaims.verdict import REPRODUCED
 from models.init_stacks import InitStack
 from models.mlp002 import MLP002
 from tests.controls import recorder, verdict
+from tests.init_stack_fixtures import batch, one_thread  # noqa: F401 (fixtures)
 
 SEEDS = list(range(8))
 
 
 def expected(claim_id: str) -> str:
     return EXPECTED[claim_id].verdict if claim_id in EXPECTED else REPRODUCED
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with one_cpu_thread():
-        yield
-
-
-@pytest.fixture(scope="module")
-def batch():
-    x, y, _ = probe_batch(None, 128)
-    return x, y
 
 
 @pytest.fixture

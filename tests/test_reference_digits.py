@@ -23,7 +23,7 @@ from deepclaims import seeding
 from deepclaims.data.embedded import embedded
 from deepclaims.training import Split, one_cpu_thread, train
 from models.mlp import build
-from models.plain_reference import fit, keras_init_, linears, plain_ffnet
+from models.plain_reference import copy_seed_weights, fit, keras_init_, linears, plain_ffnet
 
 SEEDS = [0, 1, 2]
 EPOCHS = 3
@@ -52,10 +52,7 @@ def engine_and_reference(activation: str, **fit_options):
         nets = []
         for i in range(len(SEEDS)):
             net = plain_digit_net(reference_activation).double()
-            with torch.no_grad():
-                for (_, seeded), layer in zip(engine.dense_layers(), linears(net)):
-                    layer.weight.copy_(seeded.weight[i])
-                    layer.bias.copy_(seeded.bias[i, :, 0])
+            copy_seed_weights(net, engine, i)
             nets.append(net)
         engine_loss = train(engine, data, replace(B.TRAIN, epochs=EPOCHS), SEEDS)["epoch_loss"]
         reference_loss = np.stack([fit(net, data.x_train, data.y_train, data.x_test, data.y_test,

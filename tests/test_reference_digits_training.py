@@ -26,28 +26,13 @@ from claims.test_C_init import C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, ju
 from deepclaims import seeding
 from deepclaims.training import Split, TrainConfig
 from models.init_stacks import StackSpec, build_stack
-from deepclaims.training import one_cpu_thread
+from models.plain_reference import copy_seed_weights, sgd_epochs
 from tests.controls import recorder, verdict
-from tests.test_reference_init_stacks import (expected, linears, nn_init, plain_net, reference_statistics,
+from tests.test_reference_init_stacks import (expected, nn_init, plain_net, reference_statistics,
                                               stacked)
 from claims.init_runs import probe_batch
+from tests.init_stack_fixtures import one_thread  # noqa: F401 (fixtures)
 
-
-def copy_seed(net, batched, i: int):
-    with torch.no_grad():
-        for ref, (_, layer) in zip(linears(net), batched.dense_layers()):
-            ref.weight.copy_(layer.weight[i])
-            ref.bias.copy_(layer.bias[i, :, 0])
-    return net
-
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small nets: one intra-op thread, as the engine's experiments run (a second thread's
-    per-op barrier makes them many times slower on a busy 2-core machine)."""
-    with one_cpu_thread():
-        yield
 
 @pytest.fixture
 def in_float64(monkeypatch):
@@ -69,30 +54,16 @@ def train_plain(net, seed: int, config: TrainConfig) -> dict:
     """Train one seed's net as a user would, drawing each epoch's minibatch order from the
     seed's 'order' stream (the engine's), so both see the same batches."""
     data = claims.init_runs.stack_split()
-    order = seeding.generator(seed, "order")
-    optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
     with torch.no_grad():
         init_loss = float(F.cross_entropy(net(data.x_train), data.y_train))
-    history = []
-    n = len(data.y_train)
-    for _ in range(config.epochs):
-        perm = torch.randperm(n, generator=order)
-        losses = []
-        for start in range(0, n, config.batch_size):
-            idx = perm[start:start + config.batch_size]
-            loss = F.cross_entropy(net(data.x_train[idx]), data.y_train[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            if config.clip_norm is not None:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
-            optimizer.step()
-            losses.append(float(loss.detach()))
-        history.append(np.mean(losses))
+    history = sgd_epochs(net, data.x_train, data.y_train, lambda m, xb, yb: F.cross_entropy(m(xb), yb),
+                         epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, momentum=config.momentum,
+                         shuffle=seeding.generator(seed, "order"), clip_norm=config.clip_norm)
     with torch.no_grad():
         logits = net(data.x_train)
         train_loss = float(F.cross_entropy(logits, data.y_train))
         test_acc = float((net(data.x_test).argmax(1) == data.y_test).float().mean())
-    return {"init_loss": init_loss, "epoch_loss": np.array(history), "train_loss": train_loss, "test_acc": test_acc}
+    return {"init_loss": init_loss, "epoch_loss": history, "train_loss": train_loss, "test_acc": test_acc}
 
 
 CASES = {
@@ -110,7 +81,7 @@ def test_engine_matches_plain_pytorch_given_the_same_weights_and_batches(case, i
     engine = _train_stack(StackTrain(spec, config, len(seeds)), seeds)
     batched = build_stack(spec, seeding.generators(seeds, "init"))
     for i, seed in enumerate(seeds):
-        ref = train_plain(copy_seed(plain_net(spec), batched, i), seed, config)
+        ref = train_plain(copy_seed_weights(plain_net(spec), batched, i), seed, config)
         np.testing.assert_allclose(engine["init_loss"][i], ref["init_loss"], rtol=1e-12)
         np.testing.assert_allclose(engine["epoch_loss"][i], ref["epoch_loss"], rtol=1e-10,
                                    err_msg=f"{case}, seed {seed}: loss history")
@@ -124,7 +95,7 @@ def test_C6_unclipped_arm_diverges_in_plain_pytorch_too():
     seeds = [0, 5]
     batched = build_stack(EXPLODING, seeding.generators(seeds, "init"))
     for i, seed in enumerate(seeds):
-        ref = train_plain(copy_seed(plain_net(EXPLODING), batched, i), seed, config)
+        ref = train_plain(copy_seed_weights(plain_net(EXPLODING), batched, i), seed, config)
         assert not np.isfinite(ref["train_loss"]) or ref["train_loss"] > ref["init_loss"]
 
 

@@ -21,12 +21,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from claims.expected import EXPECTED
-from claims.init_runs import layer_ratio, probe_batch, probe_layers
-from claims.test_C_init import (BASE, LARGE_SIGMA, RECOMMENDED_INIT, SATURATING, SMALL_SIGMA, judge_C1, judge_C2,
+from claims.init_runs import layer_ratio, probe_layers
+from claims.test_C_init import (LARGE_SIGMA, RECOMMENDED_INIT, SATURATING, SMALL_SIGMA, judge_C1, judge_C2,
                                 judge_C4, judge_C5, normal, scheme)
 from deepclaims.verdict import REPRODUCED
-from deepclaims.training import one_cpu_thread
+from models.plain_reference import copy_seed_weights
 from tests.controls import recorder, verdict
+from tests.init_stack_fixtures import batch, one_thread  # noqa: F401 (fixtures)
 
 ACTIVATION_MODULES = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU,
                       "leaky_relu": lambda: nn.LeakyReLU(0.01), "elu": nn.ELU, "selu": nn.SELU}
@@ -101,20 +102,6 @@ def stacked(per_seed: list[dict]) -> dict:
     return {k: np.stack([r[k] for r in per_seed]) for k in per_seed[0]}
 
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small nets: one intra-op thread, as the engine's experiments run (a second thread's
-    per-op barrier makes them many times slower on a busy 2-core machine)."""
-    with one_cpu_thread():
-        yield
-
-@pytest.fixture(scope="module")
-def batch():
-    x, y, _ = probe_batch(None, 128)
-    return x, y
-
-
 # ------------------------------------------------ 1. same weights, same numbers
 
 SPECS = [normal("tanh", SMALL_SIGMA), normal("sigmoid", LARGE_SIGMA), normal("relu", 0.28),
@@ -130,11 +117,7 @@ def test_probe_matches_plain_pytorch_given_the_same_weights(spec, batch):
     batched = build_stack(spec, seeding.generators(seeds, "init"))
     probed = probe_layers(spec, seeds, x, y)
     for i in range(len(seeds)):
-        net = plain_net(spec).double()   # the probe runs in float64 (see probe_layers)
-        with torch.no_grad():
-            for ref, (_, layer) in zip(linears(net), batched.dense_layers()):
-                ref.weight.copy_(layer.weight[i])
-                ref.bias.copy_(layer.bias[i, :, 0])
+        net = copy_seed_weights(plain_net(spec).double(), batched, i)   # the probe runs in float64
         ref = reference_statistics(net, spec.activation, x.double(), y)
         for key, values in ref.items():
             np.testing.assert_allclose(probed[key][i], values, rtol=1e-9, atol=1e-300,

@@ -24,16 +24,12 @@ from torch import nn
 from claims.init_runs import MLP002Run, _train_mlp002, mlp002_data
 from claims.test_C_init import LAB_002_TRAIN, UNSCALED_FACTOR, judge_C7, judge_C8
 from deepclaims import seeding
-from deepclaims.training import Split, TrainConfig, one_cpu_thread
+from deepclaims.training import Split, TrainConfig
 from models.mlp002 import MLP002Spec, build_mlp002
+from models.plain_reference import copy_seed_weights, sgd_epochs
 from tests.controls import recorder, verdict
 from tests.test_reference_init_stacks import expected
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with one_cpu_thread():
-        yield
+from tests.init_stack_fixtures import one_thread  # noqa: F401 (fixtures)
 
 
 def plain_mlp002(in_features: int, batch_norm: bool) -> nn.Sequential:
@@ -59,26 +55,14 @@ def scores(net, x, y) -> tuple[float, float]:
 
 
 def train_plain(net, seed: int, data: Split, config: TrainConfig) -> dict:
-    order = seeding.generator(seed, "order")
-    optimizer = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
-    n = len(data.y_train)
-    history, val_curve = [], []
-    net.train()
-    for _ in range(config.epochs):
-        perm = torch.randperm(n, generator=order)
-        losses = []
-        for start in range(0, n, config.batch_size):
-            idx = perm[start:start + config.batch_size]
-            loss = F.cross_entropy(net(data.x_train[idx]), data.y_train[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-        history.append(np.mean(losses))
-        val_curve.append(scores(net, data.x_test, data.y_test)[1])
+    val_curve = []
+    history = sgd_epochs(net, data.x_train, data.y_train, lambda m, xb, yb: F.cross_entropy(m(xb), yb),
+                         epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, momentum=config.momentum,
+                         shuffle=seeding.generator(seed, "order"),
+                         on_epoch_end=lambda m: val_curve.append(scores(m, data.x_test, data.y_test)[1]))
     val_loss, val_acc = scores(net, data.x_test, data.y_test)
     raw_loss, raw_acc = scores(net, data.x_test * UNSCALED_FACTOR, data.y_test)
-    return {"epoch_loss": np.array(history), "val_acc_curve": np.array(val_curve), "val_loss": val_loss,
+    return {"epoch_loss": history, "val_acc_curve": np.array(val_curve), "val_loss": val_loss,
             "val_acc": val_acc, "unscaled_loss": raw_loss, "unscaled_acc": raw_acc}
 
 
@@ -99,12 +83,7 @@ def test_engine_matches_plain_pytorch_given_the_same_weights_and_batches(batch_n
     engine = _train_mlp002(MLP002Run(desc, batch_norm, config, len(seeds), UNSCALED_FACTOR), seeds, data)
     batched = build_mlp002(MLP002Spec(in_features=64, batch_norm=batch_norm), seeding.generators(seeds, "init"))
     for i, seed in enumerate(seeds):
-        net = plain_mlp002(64, batch_norm)
-        with torch.no_grad():
-            for ref, (_, layer) in zip(dense(net), batched.dense_layers()):
-                ref.weight.copy_(layer.weight[i])
-                ref.bias.copy_(layer.bias[i, :, 0])
-        ref = train_plain(net, seed, data, config)
+        ref = train_plain(copy_seed_weights(plain_mlp002(64, batch_norm), batched, i), seed, data, config)
         for key, value in ref.items():
             np.testing.assert_allclose(engine[key][i], value, rtol=1e-9, atol=1e-12,
                                        err_msg=f"{'with' if batch_norm else 'without'} BN, seed {seed}: {key}")

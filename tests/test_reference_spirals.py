@@ -19,7 +19,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from claims import test_A_depth as A
 from claims.runs import PlainRun, plain_run
@@ -27,7 +26,7 @@ from deepclaims import seeding
 from deepclaims.data.embedded import embedded
 from deepclaims.training import Split, one_cpu_thread, train
 from models.mlp import build
-from models.plain_reference import PlainResNet, fit, linears, plain_ffnet
+from models.plain_reference import PlainResNet, copy_seed_weights, fit, linears, plain_ffnet
 
 SEEDS = [0, 1, 2, 3]
 FAMILIES = {  # model: (engine spec, reference constructor)
@@ -51,10 +50,7 @@ def engine_and_reference(model: str, epochs: int = EPOCHS, reference=None, **fit
         nets = []
         for i in range(len(SEEDS)):
             net = (reference or make_reference)().double()
-            with torch.no_grad():
-                for (_, seeded), layer in zip(engine.dense_layers(), linears(net)):
-                    layer.weight.copy_(seeded.weight[i])
-                    layer.bias.copy_(seeded.bias[i, :, 0])
+            copy_seed_weights(net, engine, i)
             nets.append(net)
         engine_loss = train(engine, data, replace(A.LAB_TRAIN, epochs=epochs), SEEDS)["epoch_loss"]
         options = dict(epochs=epochs, batch_size=A.LAB_TRAIN.batch_size, lr=A.LAB_TRAIN.lr,
