@@ -24,6 +24,7 @@ def ratio(request, benchmark):
     return record
 
 
+@pytest.hookimpl(trylast=True)   # after pytest-benchmark's own table, so the run ends with the ratios
 def pytest_terminal_summary(terminalreporter):
     if not RATIOS:
         return

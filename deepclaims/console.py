@@ -71,7 +71,7 @@ def summary_lines(records: list[dict], fidelity: str, report_path: Path) -> list
     order = [v for v in VERDICTS if counts[v]] + sorted(v for v in counts if v not in VERDICTS)
     lines = [", ".join(f"{counts[v]} {v}" for v in order) + f" ({len(records)} claims, fidelity {fidelity})"]
     asserted = fidelity != "smoke"
-    lines.append(f"{'ID':<4}{'verdict':<16}{'against the expectation':<36}{'results':<14}{'time':>9}")
+    lines.append(f"{'ID':<4}{'verdict':<16}{'against the expectation':<40}{'results':<14}{'time':>9}")
     for r in records:
         expected = r.get("expected_verdict", "reproduced")
         if not asserted:
@@ -80,7 +80,7 @@ def summary_lines(records: list[dict], fidelity: str, report_path: Path) -> list
             mark = "as expected" if expected == "reproduced" else f"as expected: a finding ({expected})"
         else:
             mark = f"EXPECTED {expected}"
-        lines.append(f"{r['id']:<4}{r['verdict']:<16}{mark:<36}{r.get('results', '-'):<14}"
+        lines.append(f"{r['id']:<4}{r['verdict']:<16}{mark:<40}{r.get('results', '-'):<14}"
                      f"{r.get('duration_s', 0):>7.1f} s")
     lines.append("results: computed this run, cached from an earlier run, or '-' (none looked up: an earlier "
                  "claim's, already in memory, or no training)")

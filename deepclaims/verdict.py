@@ -49,6 +49,8 @@ class Verdict:
         """The claim's condition on the quantity, e.g. '> 0.6' or 'within ±0.05 of 0.93'."""
         if self.direction == "within":
             return f"within ±{self.tolerance:.4g} of {self.threshold:.4g}"
+        if float(self.threshold).is_integer() and abs(self.threshold) >= 1e4:
+            return f"{SIDES[self.direction]} {int(self.threshold):,}"   # exact counts in full
         return f"{SIDES[self.direction]} {self.threshold:.4g}"
 
     def message(self) -> str:
