@@ -157,3 +157,15 @@ def test_each_fidelity_writes_its_own_report(project):
     smoke = json.loads((project.path / "reports" / "smoke" / "claims.json").read_text())
     assert {r["fidelity"] for r in smoke["claims"]} == {"smoke"}
     assert "| not asserted |" in (project.path / "reports" / "smoke" / "report.md").read_text()
+
+
+def test_a_lab_run_says_which_claims_read_real_data_and_which_use_stand_ins():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "pytest", "claims/", "--fidelity", "lab", "--collect-only", "-k", "H1",
+                          "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True).stdout
+    assert ("deepclaims: at lab, C1-C5 use the embedded stand-in for mnist; C7-C8 use the embedded stand-in for "
+            "fashion_mnist") in out
