@@ -209,6 +209,7 @@ class ClaimRecorder:
         primary = deciding_part(self.parts, self.verdict) if self.parts else None
         return {
             "id": self.claim_id,
+            "deciding_part": self.parts.index(primary) if primary else None,
             "title": self.entry.title,
             "short": self.entry.short or self.entry.title,
             "source": self.entry.source,
@@ -254,12 +255,30 @@ def _part_record(p: Verdict) -> dict:
 
 
 def deciding_part(parts: list[Verdict], verdict: str | None) -> Verdict:
-    """The part that decided a combined verdict: the first part whose verdict is the
-    claim's (a contradicted or undecided part decides against the others), else the first."""
-    for p in parts:
-        if p.verdict == verdict:
-            return p
-    return parts[0]
+    """The part that decided a combined verdict, among the parts whose verdict is the
+    claim's: for a claim that holds, its weakest part (the interval nearest its threshold,
+    relative to the interval's width); for one that fails, its clearest failure. Falls
+    back to the first part."""
+    candidates = [p for p in parts if p.verdict == verdict] or parts[:1]
+    if verdict == REPRODUCED:
+        return min(candidates, key=_clearance)
+    stochastic = [p for p in candidates if _clearance(p) != float("inf")]
+    return max(stochastic, key=_clearance) if stochastic else candidates[0]
+
+
+def _clearance(p: Verdict) -> float:
+    """How far the interval lies from the edge of its condition, in interval widths
+    (exact parts sort last: they are never the near miss)."""
+    est = p.estimate
+    width = est.high - est.low
+    if est.method == "exact" or width <= 0:
+        return float("inf")
+    if p.direction == "within":
+        edges = (p.threshold - p.tolerance, p.threshold + p.tolerance)
+        gap = min(abs(est.low - edges[0]), abs(edges[1] - est.high), abs(est.high - edges[0]), abs(est.low - edges[1]))
+    else:
+        gap = min(abs(est.low - p.threshold), abs(est.high - p.threshold))
+    return gap / width
 
 
 def _seed_summary(seeds: list[int]) -> dict:

@@ -154,8 +154,12 @@ def _part_verdict(p: dict) -> str:
 
 
 def deciding(record: dict) -> dict | None:
-    """The part that decided the record's verdict (the first part with that verdict)."""
+    """The part that decided the record's verdict, as the recorder chose it (else the first
+    part with the record's verdict)."""
     parts = record.get("parts") or []
+    index = record.get("deciding_part")
+    if index is not None and 0 <= index < len(parts) and parts[index]["verdict"] == record["verdict"]:
+        return parts[index]
     for p in parts:
         if p["verdict"] == record["verdict"]:
             return p
@@ -163,7 +167,7 @@ def deciding(record: dict) -> dict | None:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "/").replace("\n", " ")
+    return str(text).replace("|", "\\|").replace("\n", " ")   # \| keeps a '|' inside a table cell
 
 
 # ---------------------------------------------------------------- the report

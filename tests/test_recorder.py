@@ -78,3 +78,12 @@ def test_smoke_records_but_does_not_assert(tmp_path):
     rec = recorder(tmp_path, FINDING, fidelity="smoke")
     judge(rec, HIGH)
     assert rec.conclude() == REPRODUCED
+
+
+def test_a_claim_that_holds_headlines_its_weakest_part(tmp_path):
+    rec = recorder(tmp_path)
+    rec.part("comfortable", Estimate(5.0, 4.0, 6.0, 0.95, "t", 10), 1.0, "above")
+    rec.part("near miss", Estimate(1.3, 1.1, 1.5, 0.95, "t", 10), 1.0, "above")
+    assert rec.conclude() == REPRODUCED
+    record = rec.record()
+    assert record["estimate"] == 1.3 and record["parts"][record["deciding_part"]]["measured"] == "near miss"
