@@ -14,7 +14,8 @@ import torch
 from deepclaims import seeding
 from deepclaims.cache import ResultCache
 from deepclaims.data.embedded import embedded
-from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats
+from deepclaims.errors import ConfigError
+from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats, dense_weights, relative_change
 from deepclaims.training import TrainConfig, one_cpu_thread, train
 from models.mlp import DenseSpec, build
 from models.plain_reference import PlainResNet, fit, keras_init_, plain_ffnet
@@ -52,7 +53,7 @@ def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
     keep = tuple(range(layers)) if run.probe_every_layer else (0, layers - 2)
     epoch_probe = EpochProbe(data.x_train, data.y_train, run.train.loss, keep) if run.epoch_probe else None
     step_probe = StepGradientProbe() if run.step_probe else None
-    initial = [layer.weight.detach().clone() for _, layer in model.dense_layers()]
+    initial = [w.detach().clone() for w in dense_weights(model)]
     result = train(model, data, run.train, seeds, on_step=step_probe, on_epoch_end=epoch_probe)
     result.update(weight_change_since(initial, model))
     stats = activation_stats(model, data.x_test)
@@ -69,11 +70,9 @@ def weight_change_since(initial: list[torch.Tensor], model) -> dict[str, np.ndar
     ``final_weight_change`` relative to the initial norm, ``final_weight_rms_change`` in
     absolute terms (RMS of the change). Cheap, so every run records it (A4's alternative
     set-ups need it without per-epoch probes)."""
-    final = [layer.weight.detach() for _, layer in model.dense_layers()]
-    moved = [(w - w0).flatten(1) for w, w0 in zip(final, initial)]
-    relative = [m.norm(dim=1) / w0.flatten(1).norm(dim=1).clamp_min(1e-12) for m, w0 in zip(moved, initial)]
-    rms = [m.pow(2).mean(1).sqrt() for m in moved]
-    return {"final_weight_change": torch.stack(relative, 1).cpu().numpy(),
+    final = [w.detach() for w in dense_weights(model)]
+    rms = [(w - w0).flatten(1).pow(2).mean(1).sqrt() for w, w0 in zip(final, initial)]
+    return {"final_weight_change": relative_change(final, initial).cpu().numpy(),
             "final_weight_rms_change": torch.stack(rms, 1).cpu().numpy()}
 
 
@@ -102,7 +101,7 @@ def plain_net(model: str, spec: DenseSpec) -> torch.nn.Module:
         return plain_ffnet(spec.in_features, spec.width, spec.depth, spec.out_features, spec.activation)
     if model == "resnet":
         return PlainResNet(spec.in_features, spec.width, spec.depth, spec.out_features, spec.activation)
-    raise ValueError(f"no plain reference for model {model!r}")
+    raise ConfigError(f"no plain reference for model {model!r}; accepted: ffnet, resnet")
 
 
 def _plain_compute(config: PlainRun, seeds: list[int]) -> dict[str, np.ndarray]:

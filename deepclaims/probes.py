@@ -20,6 +20,12 @@ def dense_weights(model) -> list[torch.Tensor]:
     return [layer.weight for _, layer in model.dense_layers()]
 
 
+def relative_change(weights: list[torch.Tensor], initial: list[torch.Tensor]) -> torch.Tensor:
+    """[S, layers]: ||W - W_0|| / ||W_0|| per seed and dense layer (how far weights moved)."""
+    return torch.stack([(w - w0).flatten(1).norm(dim=1) / w0.flatten(1).norm(dim=1).clamp_min(1e-12)
+                        for w, w0 in zip(weights, initial)], 1)
+
+
 def full_batch_gradients(model, x: torch.Tensor, y: torch.Tensor, loss: str) -> list[torch.Tensor]:
     """Each dense layer's weight gradient of the loss over the whole of (x, y), per seed.
 
@@ -64,9 +70,7 @@ class EpochProbe:
             self.initial = [w.clone() for w in weights]
         grads = full_batch_gradients(model, self.x, self.y, self.loss)
         self.grad_norm.append(torch.stack([g.flatten(1).norm(dim=1) for g in grads], 1).cpu().numpy())
-        change = [(w - w0).flatten(1).norm(dim=1) / w0.flatten(1).norm(dim=1).clamp_min(1e-12)
-                  for w, w0 in zip(weights, self.initial)]
-        self.weight_change.append(torch.stack(change, 1).cpu().numpy())
+        self.weight_change.append(relative_change(weights, self.initial).cpu().numpy())
         for i in self.keep:
             # Copies: on the CPU ``.numpy()`` of a detached weight shares the live tensor's
             # memory, so storing it would make every epoch's snapshot the final weights.
