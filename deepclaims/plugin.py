@@ -19,7 +19,7 @@ from deepclaims import console, workers
 from deepclaims.cache import ResultCache, code_version
 from deepclaims.fidelity import FIDELITIES
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
-from deepclaims.report import write_reports
+from deepclaims.report import combine_same_claim, write_reports
 from deepclaims.startup import StartupError, resolve_device, scan_data_dir, writable_folder
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -177,8 +177,6 @@ class RecordCollector:
         path = getattr(self, "report_path", None)
         if path is None:
             return
-        from deepclaims.report import combine_same_claim
-
         records = sorted(combine_same_claim(list(self.records.values())), key=lambda r: r["id"])
         terminalreporter.section("deepclaims verdicts")
         for line in console.summary_lines(records, self.config.getoption("--fidelity"), path.parent / "report.md"):

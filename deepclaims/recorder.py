@@ -273,12 +273,8 @@ def _clearance(p: Verdict) -> float:
     width = est.high - est.low
     if est.method == "exact" or width <= 0:
         return float("inf")
-    if p.direction == "within":
-        edges = (p.threshold - p.tolerance, p.threshold + p.tolerance)
-        gap = min(abs(est.low - edges[0]), abs(edges[1] - est.high), abs(est.high - edges[0]), abs(est.low - edges[1]))
-    else:
-        gap = min(abs(est.low - p.threshold), abs(est.high - p.threshold))
-    return gap / width
+    edges = (p.threshold - p.tolerance, p.threshold + p.tolerance) if p.direction == "within" else (p.threshold,)
+    return min(abs(bound - edge) for bound in (est.low, est.high) for edge in edges) / width
 
 
 def _seed_summary(seeds: list[int]) -> dict:

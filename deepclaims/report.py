@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from deepclaims.formatting import condition_text, fmt_number
+
 SCHEMA_VERSION = 2
 
 
@@ -102,21 +104,6 @@ def load_report(path: Path) -> tuple[list[dict], dict[str, dict]]:
 
 # ---------------------------------------------------------------- formatting
 
-def fmt_number(x, exact: bool = False) -> str:
-    """Exact integers in full with separators; other numbers to 3 significant figures."""
-    if x is None:
-        return "-"
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return str(x)
-    if x != x:                                   # NaN
-        return "nan"
-    if (exact or isinstance(x, int)) and float(x).is_integer():
-        return f"{int(x):,}"
-    if 1e3 <= abs(x) < 1e5:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"   # 3 significant figures; scientific notation below 1e-4 and from 1e5
-
-
 def fmt_value(value) -> str:
     """Notes and details: numbers formatted, dicts and lists written out, not printed raw."""
     if isinstance(value, dict):
@@ -142,11 +129,7 @@ def _interval(p: dict) -> str:
 
 
 def _condition(p: dict) -> str:
-    exact = _exact(p)
-    if p.get("direction") == "within":
-        return f"within ±{fmt_number(p['tolerance'])} of {fmt_number(p['threshold'])}"
-    side = {"above": ">", "below": "<", "equal": "=="}.get(p.get("direction"), p.get("direction"))
-    return f"{side} {fmt_number(p.get('threshold'), exact)}"
+    return p.get("condition") or condition_text(p.get("direction"), p.get("threshold"), p.get("tolerance"), _exact(p))
 
 
 def _part_verdict(p: dict) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from deepclaims.errors import ConfigError
+from deepclaims.formatting import condition_text
 from deepclaims.stats import Estimate
 
 REPRODUCED = "reproduced"
@@ -27,7 +28,6 @@ CONTRADICTED = "contradicted"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, CONTRADICTED)
 
 Direction = Literal["above", "below", "within", "equal"]
-SIDES = {"above": ">", "below": "<", "within": "within", "equal": "=="}
 
 
 @dataclass
@@ -47,11 +47,7 @@ class Verdict:
 
     def condition(self) -> str:
         """The claim's condition on the quantity, e.g. '> 0.6' or 'within ±0.05 of 0.93'."""
-        if self.direction == "within":
-            return f"within ±{self.tolerance:.4g} of {self.threshold:.4g}"
-        if float(self.threshold).is_integer() and abs(self.threshold) >= 1e4:
-            return f"{SIDES[self.direction]} {int(self.threshold):,}"   # exact counts in full
-        return f"{SIDES[self.direction]} {self.threshold:.4g}"
+        return condition_text(self.direction, self.threshold, self.tolerance, self.estimate.method == "exact")
 
     def message(self) -> str:
         """One screen saying what was measured, its interval, what was expected and the source."""
