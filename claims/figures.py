@@ -9,7 +9,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 # A reader's minimum: no text under 8 pt (deepclaims.figure_check holds every figure to it).
 plt.rcParams.update({"font.size": 9, "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8,
                      "axes.titlesize": 9, "axes.labelsize": 9})
-from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter  # noqa: E402,F401 (for claim modules)
 import numpy as np  # noqa: E402
 
 from deepclaims.probes import HISTOGRAM_BINS  # noqa: E402

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from claims import figures
 from claims.runs import PlainRun, Run, plain_run, run
@@ -391,9 +392,9 @@ def _trainable_figure(curves: dict, title: str = "fraction of runs trainable aga
     ax.set_ylabel("fraction trainable (95% Wilson)")
     # Label only the swept depths, in plain numbers: log-scale minor labels overlap them.
     swept = sorted({d for depths, _ in curves.values() for d in depths})
-    ax.xaxis.set_major_locator(figures.FixedLocator(swept))
-    ax.xaxis.set_major_formatter(figures.ScalarFormatter())
-    ax.xaxis.set_minor_formatter(figures.NullFormatter())
+    ax.xaxis.set_major_locator(FixedLocator(swept))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     figures.plt.setp(ax.get_xticklabels(), rotation=60)
     ax.set_title(title); ax.legend()
     return fig
