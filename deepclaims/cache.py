@@ -76,8 +76,13 @@ class ResultCache:
         self.worker_index = worker_index
         self.progress = progress      # called with one line per shard of a long experiment
         self.events: list[tuple[str, str]] = []   # (experiment, "computed" | "cached"), in order
-        self.claimed_upto = 0                     # events before this index are credited to a claim
+        self._taken = 0
         self._computed_this_session: set[str] = set()
+
+    def take_events(self) -> list[tuple[str, str]]:
+        """The look-ups since the last call (each claim takes those made on its behalf)."""
+        new, self._taken = self.events[self._taken:], len(self.events)
+        return new
 
     def _key(self, experiment: str, config, seeds: Sequence[int], version: str) -> str:
         text = "\n".join([experiment, config_fingerprint(config),

@@ -275,7 +275,6 @@ def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, 
     record = recorder.record()
     # Shared experiments are module fixtures, set up before this function-scoped fixture,
     # so a claim is credited with every cache look-up since the previous claim ended.
-    record["results"] = console.results_source(result_cache.events[result_cache.claimed_upto:])
-    result_cache.claimed_upto = len(result_cache.events)
+    record["results"] = console.results_source(result_cache.take_events())
     record["recorded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     request.node.user_properties.append((RECORD_KEY, json.dumps(record)))
