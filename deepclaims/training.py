@@ -3,8 +3,8 @@
 The model holds S independent networks on a leading axis (see ``deepclaims.batched``).
 Each step sums the S per-seed mean losses and back-propagates once: since seed i's loss
 depends only on seed i's parameters, the gradient each seed receives is exactly the
-gradient it would receive alone. Element-wise optimisers (SGD with momentum, Adam)
-then update each seed exactly as S separate optimisers would. Seed i's minibatch order
+gradient it would receive alone. Element-wise optimisers (SGD with momentum and every
+adaptive method in OPTIMISERS) then update each seed exactly as S separate optimisers would. Seed i's minibatch order
 comes from its own generator, so its trajectory does not depend on S or on which
 shard it was trained in.
 """
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from deepclaims import seeding
 from deepclaims.errors import ConfigError
+from deepclaims.optimisers import RMSPropNesterov
 
 @contextlib.contextmanager
 def one_cpu_thread(device: torch.device | str = "cpu"):
@@ -40,7 +41,19 @@ def one_cpu_thread(device: torch.device | str = "cpu"):
 
 
 LOSSES = ("bce", "ce", "mse")
-OPTIMISERS = ("sgd", "adam")
+OPTIMISERS = ("sgd", "adam", "adagrad", "rmsprop", "rmsprop_nesterov", "adadelta")
+# Decay rate (rho) and epsilon each adaptive method takes when TrainConfig leaves them
+# None: the values its paper states, else PyTorch's (see deepclaims.optimisers for the
+# update rules and where PyTorch departs from the papers). Adam keeps torch's defaults,
+# which are the paper's. AdaGrad has no decay; Duchi et al. leave delta free (torch: 1e-10).
+PAPER_DEFAULTS: dict[str, dict[str, float]] = {
+    "adagrad": {"eps": 1e-10},
+    "rmsprop": {"rho": 0.9, "eps": 1e-8},            # Hinton, lecture 6e: 0.9; torch's alpha is 0.99
+    "rmsprop_nesterov": {"rho": 0.9, "eps": 1e-8},   # as RMSProp (Goodfellow et al. 2016, Alg. 8.6)
+    "adadelta": {"rho": 0.95, "eps": 1e-6},          # Zeiler 2012, section 4; torch's rho is 0.9
+    "adam": {"eps": 1e-8},
+}
+USES_MOMENTUM = ("sgd", "rmsprop_nesterov")
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,11 @@ class TrainConfig:
     optimizer: str = "sgd"
     loss: str = "bce"
     clip_norm: float | None = None
+    # L2 regularisation: weight_decay * theta added to every gradient (all optimisers).
+    weight_decay: float = 0.0
+    # The adaptive methods' decay rate and epsilon; None takes PAPER_DEFAULTS[optimizer].
+    rho: float | None = None
+    eps: float | None = None
 
     def __post_init__(self):
         if self.epochs < 0:
@@ -66,6 +84,28 @@ class TrainConfig:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; accepted: {', '.join(OPTIMISERS)}")
         if self.clip_norm is not None and not self.clip_norm > 0:
             raise ConfigError(f"clip_norm must be positive or None, got {self.clip_norm}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.optimizer in USES_MOMENTUM:
+            if not 0 <= self.momentum < 1:
+                raise ConfigError(f"momentum must lie in [0, 1), got {self.momentum}")
+            if self.optimizer == "rmsprop_nesterov" and self.momentum == 0:
+                raise ConfigError("rmsprop_nesterov needs a momentum in (0, 1); with 0 it is plain rmsprop")
+        elif self.momentum != 0:
+            raise ConfigError(f"optimizer {self.optimizer!r} takes no momentum, got {self.momentum}; "
+                              f"momentum is accepted by: {', '.join(USES_MOMENTUM)}")
+        takes_rho = self.optimizer in ("rmsprop", "rmsprop_nesterov", "adadelta")
+        if self.rho is not None and not (takes_rho and 0 <= self.rho < 1):
+            raise ConfigError(f"rho must be None or in [0, 1) for rmsprop, rmsprop_nesterov or adadelta; "
+                              f"got {self.rho} for {self.optimizer!r}")
+        if self.eps is not None and not (self.optimizer in PAPER_DEFAULTS and self.eps >= 0):
+            raise ConfigError(f"eps must be None or >= 0 for an adaptive optimizer "
+                              f"({', '.join(PAPER_DEFAULTS)}); got {self.eps} for {self.optimizer!r}")
+
+    def hyper(self, name: str) -> float:
+        """The adaptive method's ``rho`` or ``eps``: the config's value, else the paper's default."""
+        value = getattr(self, name)
+        return PAPER_DEFAULTS[self.optimizer][name] if value is None else value
 
 
 MAX_SHARED_TEST_ROWS = 0.01
@@ -128,9 +168,27 @@ def per_seed_accuracy(logits: torch.Tensor, y: torch.Tensor, kind: str) -> torch
 
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
-    return torch.optim.Adam(params, lr=config.lr)
+    """The configured optimiser; ``weight_decay`` is L2 added to the gradient in each.
+
+    Every method's update is element-wise, so S seeds stacked in one tensor update as S
+    separate optimisers would (tests/test_optimiser_seed_batching.py checks all five).
+    """
+    name, lr, wd = config.optimizer, config.lr, config.weight_decay
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=wd)
+    eps = config.hyper("eps")
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, eps=eps, weight_decay=wd)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, eps=eps, weight_decay=wd)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=config.hyper("rho"), eps=eps, weight_decay=wd)
+    if name == "rmsprop_nesterov":
+        return RMSPropNesterov(params, lr=lr, rho=config.hyper("rho"), momentum=config.momentum, eps=eps,
+                               weight_decay=wd)
+    if name == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr, rho=config.hyper("rho"), eps=eps, weight_decay=wd)
+    raise ConfigError(f"unknown optimizer {name!r}; accepted: {', '.join(OPTIMISERS)}")
 
 
 def clip_per_seed(model: torch.nn.Module, max_norm: float) -> torch.Tensor:
