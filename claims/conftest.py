@@ -1,8 +1,16 @@
-"""Hands the catalogue and the reviewed expectations to the plugin's ``claim`` fixture."""
+"""Registers every topic's experiment fixtures and hands the catalogue, the reviewed
+expectations and the pending list to the plugin."""
 import pytest
 
 from claims.catalogue import CATALOGUE
 from claims.expected import EXPECTED
+from claims.registry import PENDING, TOPICS
+
+
+def pytest_configure(config):
+    for topic in TOPICS:
+        config.pluginmanager.register(topic.fixture_module(), f"deepclaims-topic-{topic.letter}")
+    config.deepclaims_pending = PENDING
 
 
 @pytest.fixture(scope="session")

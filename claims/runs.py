@@ -1,8 +1,10 @@
-"""Experiments the claims share: configuration as data, one cached run per configuration.
+"""Dense-network experiments topics A and B share: the seed-batched engine's training
+with probes (:data:`train_dense`), and the plain-PyTorch reference trained one seed at a
+time (:data:`train_plain_reference`).
 
-A claim module asks for a run by configuration; the run is computed once per seed shard
-and kept in the result cache, so several claims (and several xdist workers) asserting
-on one experiment share it.
+Each is an :func:`deepclaims.experiment.experiment`: a frozen, keyword-built configuration
+and a list of seeds in, per-seed arrays out; the plugin's ``experiments.run`` caches it
+per seed shard, so several claims (and several xdist workers) share one training.
 """
 from __future__ import annotations
 
@@ -12,40 +14,45 @@ import numpy as np
 import torch
 
 from deepclaims import seeding
-from deepclaims.cache import ResultCache
 from deepclaims.data.embedded import embedded
 from deepclaims.errors import ConfigError
+from deepclaims.experiment import experiment
 from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats, dense_weights, relative_change
-from deepclaims.training import TrainConfig, one_cpu_thread, train
+from deepclaims.training import TrainConfig, train
 from models.mlp import DenseSpec, build
 from models.plain_reference import PlainResNet, fit, keras_init_, plain_ffnet
 
 
-@dataclass(frozen=True)
-class Run:
+@dataclass(frozen=True, kw_only=True)
+class DenseRun:
     """One training set-up: data set, model, training, and which probes to record."""
 
     dataset: str
     model: str
     spec: DenseSpec
     train: TrainConfig
-    seeds: int
     epoch_probe: bool = False
     probe_every_layer: bool = False  # keep raw values of every layer, not only bottom and top
     step_probe: bool = False
     data_seed: int = 0
     device: str = "cpu"
 
-    def at_depth(self, depth: int) -> "Run":
+    def at_depth(self, depth: int) -> "DenseRun":
         return replace(self, spec=replace(self.spec, depth=depth))
 
 
-def _compute(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
-    with one_cpu_thread(run.device):
-        return _train_and_probe(run, seeds)
+def one_epoch(config):
+    """The configuration trained for one epoch (the lab dry run's shrink)."""
+    return replace(config, train=replace(config.train, epochs=1))
 
 
-def _train_and_probe(run: Run, seeds: list[int]) -> dict[str, np.ndarray]:
+def one_training(config) -> tuple[int, int]:
+    return 1, config.train.epochs
+
+
+@experiment("dense_training", one_step=one_epoch, size=one_training)
+def train_dense(run: DenseRun, seeds: list[int]) -> dict[str, np.ndarray]:
+    """Train ``run`` for every seed at once and record its probes, per seed."""
     device = torch.device(run.device)
     data = embedded(run.dataset, data_seed=run.data_seed).to(device)
     model = build(run.model, len(seeds), run.spec, seeding.generators(seeds, "init")).to(device)
@@ -76,13 +83,7 @@ def weight_change_since(initial: list[torch.Tensor], model) -> dict[str, np.ndar
             "final_weight_rms_change": torch.stack(rms, 1).cpu().numpy()}
 
 
-def run(cache: ResultCache, experiment: str, config: Run, seed_base: int, shard_size: int = 32):
-    """The merged results of ``config`` over seeds seed_base .. seed_base+config.seeds-1."""
-    seeds = seeding.seed_range(seed_base, config.seeds)
-    return cache.sharded(experiment, config, seeds, lambda s: _compute(config, s), shard_size)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlainRun:
     """The plain-PyTorch reference (``models.plain_reference``) trained one seed at a time
     from its own initialisation: ``torch.manual_seed(seed)``, then Keras' defaults drawn by
@@ -92,7 +93,6 @@ class PlainRun:
     model: str            # "ffnet" or "resnet"
     spec: DenseSpec
     train: TrainConfig
-    seeds: int
     data_seed: int = 0
 
 
@@ -104,22 +104,17 @@ def plain_net(model: str, spec: DenseSpec) -> torch.nn.Module:
     raise ConfigError(f"no plain reference for model {model!r}; accepted: ffnet, resnet")
 
 
-def _plain_compute(config: PlainRun, seeds: list[int]) -> dict[str, np.ndarray]:
+@experiment("plain_reference_training", one_step=one_epoch, size=one_training)
+def train_plain_reference(config: PlainRun, seeds: list[int]) -> dict[str, np.ndarray]:
+    """The reference trained once per seed, one after another."""
     data = embedded(config.dataset, data_seed=config.data_seed)
     histories = []
-    with one_cpu_thread():
-        for seed in seeds:
-            torch.manual_seed(seed)
-            net = keras_init_(plain_net(config.model, config.spec))
-            histories.append(fit(net, data.x_train, data.y_train, data.x_test, data.y_test,
-                                 epochs=config.train.epochs, batch_size=config.train.batch_size,
-                                 lr=config.train.lr, momentum=config.train.momentum, loss=config.train.loss))
+    for seed in seeds:
+        torch.manual_seed(seed)
+        net = keras_init_(plain_net(config.model, config.spec))
+        histories.append(fit(net, data.x_train, data.y_train, data.x_test, data.y_test,
+                             epochs=config.train.epochs, batch_size=config.train.batch_size,
+                             lr=config.train.lr, momentum=config.train.momentum, loss=config.train.loss))
     return {"test_acc": np.array([h.test_acc for h in histories]),
             "epoch_loss": np.stack([h.epoch_loss for h in histories]),
             "final_weight_change": np.stack([h.relative_weight_change() for h in histories])}
-
-
-def plain_run(cache: ResultCache, experiment: str, config: PlainRun, seed_base: int) -> dict[str, np.ndarray]:
-    """The reference's results over seeds seed_base .. seed_base+config.seeds-1 (cached)."""
-    seeds = seeding.seed_range(seed_base, config.seeds)
-    return cache.sharded(experiment, config, seeds, lambda s: _plain_compute(config, s), 32)

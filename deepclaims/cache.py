@@ -1,8 +1,14 @@
 """A disk cache of experiment results, safe under pytest-xdist.
 
 A result is keyed by the experiment's name, its configuration, the seeds it covers and
-the code version (a hash of the engine, the models and the experiment's own module),
-so editing any of them invalidates what it would change.
+the code version (a hash of the project modules the experiment imports, see
+``deepclaims.experiment.code_version``), so editing any of them invalidates what it
+would change, and editing anything else does not.
+
+Entries are ``.npz`` files of plain arrays read with ``allow_pickle=False``: a cache
+folder shared between users must not be able to run code when it is read. An entry
+that holds pickled data (an old ``.pkl`` entry, or an ``.npz`` replaced by a pickle) is
+refused with a warning and recomputed, never unpickled.
 
 Experiments over many seeds are computed in fixed-size shards of seeds. Each shard is
 one cache entry, guarded by a file lock: the first worker to ask computes it, any other
@@ -18,10 +24,8 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import inspect
 import json
 import os
-import pickle
 import tempfile
 import time
 import warnings
@@ -33,30 +37,8 @@ import numpy as np
 from deepclaims.errors import ConfigError
 
 Result = dict[str, np.ndarray]
-# The sources that decide what an experiment computes: the engine's numerical modules,
-# the data sets and every model. Reporting, statistics and plugin code are left out so
-# that editing them does not throw away hours of cached training.
-_COMPUTING_SOURCES = ("deepclaims/batched.py", "deepclaims/seeding.py", "deepclaims/training.py",
-                      "deepclaims/probes.py", "deepclaims/data/*.py", "models/*.py")
-_version_cache: dict[str, str] = {}
 PROGRESS_AFTER_S = 5.0
-
-
-def code_version(extra_files: Sequence[str] = ()) -> str:
-    """A hash of the computing sources plus any extra files (the experiment's own module)."""
-    key = "|".join(sorted(extra_files))
-    if key not in _version_cache:
-        digest = hashlib.sha256()
-        root = Path(__import__("deepclaims").__file__).parent.parent
-        files: list[Path] = []
-        for pattern in _COMPUTING_SOURCES:
-            files.extend(sorted(root.glob(pattern)))
-        files.extend(Path(f) for f in sorted(extra_files))
-        for path in files:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-        _version_cache[key] = digest.hexdigest()[:16]
-    return _version_cache[key]
+ENTRY_SUFFIX = ".npz"
 
 
 def config_fingerprint(config) -> str:
@@ -90,15 +72,18 @@ class ResultCache:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def get(self, experiment: str, config, seeds: Sequence[int], compute: Callable[[], Result],
-            version: str | None = None):
-        """Return the cached result for this key, computing and storing it if needed."""
+            version: str):
+        """Return the cached result for this key, computing and storing it if needed.
+
+        ``version`` is the code version of what ``compute`` runs (``Experiment.version``).
+        """
         if not experiment.replace("_", "").replace("-", "").isalnum():
             raise ConfigError(f"experiment name {experiment!r} must be letters, digits, '_' or '-'")
-        version = version or code_version(_source_files(compute))
         key = self._key(experiment, config, seeds, version)
         folder = self.root / experiment
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{key}.pkl"
+        _refuse_pickles(folder / f"{key}.pkl")
+        path = folder / f"{key}{ENTRY_SUFFIX}"
         with open(folder / f"{key}.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one computes, the others wait here, then read
             try:
@@ -117,7 +102,7 @@ class ResultCache:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def sharded(self, experiment: str, config, seeds: Sequence[int],
-                compute: Callable[[list[int]], Result], shard_size: int = 32) -> Result:
+                compute: Callable[[list[int]], Result], version: str, shard_size: int = 32) -> Result:
         """Compute ``compute(seed_shard)`` per fixed-size shard and merge in seed order.
 
         Every array in a shard's result must have the shard's seeds on its first axis.
@@ -130,7 +115,6 @@ class ResultCache:
         if shard_size < 1:
             raise ConfigError(f"shard_size must be at least 1, got {shard_size}")
         shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
-        version = code_version(_source_files(compute))
         # Start at a worker-dependent shard so concurrent workers spread over the shards.
         start = self.worker_index % len(shards)
         order = list(range(start, len(shards))) + list(range(start))
@@ -156,15 +140,6 @@ class ResultCache:
                       f"about {left:.0f} s left")
 
 
-def _source_files(fn) -> list[str]:
-    """The file defining ``fn``, so editing an experiment invalidates its results."""
-    try:
-        source = inspect.getsourcefile(fn)
-    except TypeError:
-        return []
-    return [source] if source else []
-
-
 def merge_shards(parts: list[Result], n_seeds: int) -> Result:
     """Concatenate shard results along the seed axis, checking they agree in keys."""
     keys = set(parts[0])
@@ -179,26 +154,47 @@ def merge_shards(parts: list[Result], n_seeds: int) -> Result:
     return merged
 
 
-def _read(path: Path):
+def _refuse_pickles(path: Path) -> None:
+    """An old pickle entry is never read: warn once and move it aside."""
+    if path.exists():
+        warnings.warn(f"refusing cache entry {path}: pickled results could run code when loaded, so the "
+                      "cache reads only .npz arrays (allow_pickle=False); recomputing")
+        path.rename(path.with_suffix(".pkl.refused"))
+
+
+def _read(path: Path) -> Result | None:
     if not path.exists():
         return None
     try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
+        with np.load(path, allow_pickle=False) as entry:
+            return {name: entry[name] for name in entry.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            warnings.warn(f"refusing cache entry {path}: it holds pickled data, which could run code when "
+                          "loaded (the cache reads arrays with allow_pickle=False); recomputing")
+            return None
+        warnings.warn(f"ignoring unreadable cache entry {path} ({exc}); recomputing")
+        return None
     except Exception as exc:  # a corrupt entry is a miss, never a crash
         warnings.warn(f"ignoring unreadable cache entry {path} ({exc}); recomputing")
         return None
 
 
-def _write_atomic(path: Path, result) -> None:
+def _write_atomic(path: Path, result: Result) -> None:
+    arrays = {}
+    for name, value in result.items():
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise ConfigError(f"result {name!r} is not a plain array (dtype object); experiments return "
+                              "numeric or string arrays so the cache can store them without pickling")
+        arrays[name] = array
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-

@@ -6,33 +6,51 @@ collects them from the test reports and writes ``claims.json`` and ``report.md``
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from deepclaims import console, workers
-from deepclaims.cache import ResultCache, code_version
-from deepclaims.fidelity import FIDELITIES
+from deepclaims.cache import ResultCache
+from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
+from deepclaims.fidelity import FIDELITIES, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
+from deepclaims.registry import parse_claim_selection, selected
 from deepclaims.report import combine_same_claim, write_reports
 from deepclaims.startup import StartupError, resolve_device, scan_data_dir, writable_folder
 
 DEVICES = ("auto", "cpu", "cuda")
 RECORD_KEY = "deepclaims_claim"
+GPU_COUNT_INPUT = "deepclaims_gpu_count"   # the controller's GPU count, in each xdist worker's workerinput
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of --seed-base."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; accepted: a whole number >= 0")
+    return value
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("deepclaims", "deepclaims: reproduce deep-learning claims")
-    group.addoption("--fidelity", default="ci",
+    group.addoption("--fidelity", default="ci", choices=FIDELITIES,
                     help=f"configuration tier: {', '.join(FIDELITIES)} (default: ci)")
-    group.addoption("--seed-base", default="0",
+    group.addoption("--seed-base", default=0, type=non_negative_int,
                     help="first seed; a claim over n seeds uses seed-base .. seed-base+n-1 (default: 0)")
-    group.addoption("--device", default="auto", help=f"where to train: {', '.join(DEVICES)} (default: auto)")
+    group.addoption("--device", default="auto", choices=DEVICES,
+                    help=f"where to train: {', '.join(DEVICES)} (default: auto)")
+    group.addoption("--claim", default=None, type=parse_claim_selection, metavar="IDS",
+                    help="run only these claims: catalogue IDs or topic letters, comma-separated "
+                         "(--claim A5,C); -k keeps pytest's meaning")
     group.addoption("--data-dir", default=None,
                     help="folder holding real data sets (MNIST, Fashion-MNIST, CIFAR-10); "
                          "claims fall back to embedded data when absent")
@@ -46,20 +64,9 @@ def _usage(message: str):
 
 
 def _validate(config) -> None:
-    fidelity = config.getoption("--fidelity")
-    if fidelity not in FIDELITIES:
-        _usage(f"--fidelity {fidelity!r} is not a tier; accepted: {', '.join(FIDELITIES)}")
-    raw = config.getoption("--seed-base")
-    try:
-        seed_base = int(raw)
-    except ValueError:
-        _usage(f"--seed-base {raw!r} is not an integer; accepted: a whole number >= 0")
-    if seed_base < 0:
-        _usage(f"--seed-base {seed_base} is negative; accepted: a whole number >= 0")
-    config.option.seed_base = seed_base
+    """Checks that need more than one option or the file system (each option's own form
+    is checked by its parser)."""
     device = config.getoption("--device")
-    if device not in DEVICES:
-        _usage(f"--device {device!r} is unknown; accepted: {', '.join(DEVICES)}")
     data_dir = config.getoption("--data-dir")
     if data_dir is not None:
         path = Path(data_dir).expanduser()
@@ -81,7 +88,7 @@ def _validate(config) -> None:
 def pytest_report_header(config):
     device = getattr(config, "deepclaims_device", config.getoption("--device"))
     return [console.header_line(config.getoption("--fidelity"), config.option.seed_base, device,
-                                _report_dir(config), code_version()),
+                                _report_dir(config), project_version()),
             console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
 
 
@@ -91,52 +98,51 @@ def pytest_configure(config):
     config.pluginmanager.register(RecordCollector(config), "deepclaims-records")
     index = workers.worker_index()
     if index is None:
-        # Controller: find the GPUs once and hand the count down to xdist workers,
-        # which must not touch CUDA before they have pinned themselves.
-        if config.getoption("--device") != "cpu" and workers.GPU_COUNT_ENV not in os.environ:
+        # Controller: find the GPUs once; pytest_configure_node hands the count to each
+        # xdist worker, which must not touch CUDA before it has pinned itself.
+        config.deepclaims_gpu_count = 0
+        if config.getoption("--device") != "cpu":
             import torch
 
-            os.environ[workers.GPU_COUNT_ENV] = str(torch.cuda.device_count())
+            config.deepclaims_gpu_count = torch.cuda.device_count()
         return
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    changes = workers.pin_worker(dict(os.environ), index, count,
-                                 int(os.environ.get(workers.GPU_COUNT_ENV, "0")), os.cpu_count() or 1)
+    gpu_count = int(getattr(config, "workerinput", {}).get(GPU_COUNT_INPUT, 0))
+    changes = workers.pin_worker(dict(os.environ), index, count, gpu_count, os.cpu_count() or 1)
     os.environ.update(changes)
     import torch
 
     torch.set_num_threads(int(changes["DEEPCLAIMS_THREADS"]))
 
 
-CLAIM_SELECTOR = re.compile(r"^[A-Z][0-9]*$")
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist (controller side): pass the GPU count down to the worker being started."""
+    node.workerinput[GPU_COUNT_INPUT] = getattr(node.config, "deepclaims_gpu_count", 0)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """``-k C`` or ``-k C5``: select by catalogue ID, case-sensitively.
-
-    pytest's own ``-k`` matches names case-insensitively, so ``-k C`` would select every
-    test under ``claims/`` (the folder's name holds a 'c'). A bare topic letter or claim ID
-    is therefore read as a catalogue selector: claim tests whose ID starts with it, and
-    other tests whose file or name carries it between underscores (``test_C_controls``).
-    Any other expression goes to pytest unchanged.
-    """
-    selector = (config.getoption("keyword") or "").strip()
-    if not CLAIM_SELECTOR.match(selector):
+    """``--claim A5,C`` keeps the claim tests with those catalogue IDs (or topic letters);
+    each claim test also answers ``-k`` to its topic's name and short title."""
+    for item in items:
+        spec = getattr(getattr(item, "callspec", None), "params", {}).get("spec")
+        for word in getattr(spec, "keywords", ()):
+            item.extra_keyword_matches.add(word)
+    selection = config.getoption("--claim")
+    if not selection:
         return
-    exact = any(ch.isdigit() for ch in selector)
     keep, drop = [], []
     for item in items:
         marker = item.get_closest_marker("claim")
-        if marker is not None and marker.args:
-            cid = str(marker.args[0])
-            hit = cid == selector if exact else cid.startswith(selector)
-        else:
-            hit = f"_{selector}_" in item.nodeid
+        hit = marker is not None and bool(marker.args) and selected(str(marker.args[0]), selection)
         (keep if hit else drop).append(item)
+    if not keep:
+        raise pytest.UsageError(f"--claim {','.join(selection)} selects no claim test among the "
+                                f"{len(items)} collected")
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
-    config.option.keyword = ""  # already applied; keep pytest from re-matching it loosely
 
 
 class RecordCollector:
@@ -171,7 +177,7 @@ class RecordCollector:
                                          console.run_info(self.config.getoption("--fidelity"),
                                                           self.config.option.seed_base,
                                                           getattr(self.config, "deepclaims_device", "-"),
-                                                          code_version(), self.started))
+                                                          project_version(), self.started))
 
     def pytest_terminal_summary(self, terminalreporter):
         path = getattr(self, "report_path", None)
@@ -243,6 +249,38 @@ def _progress_writer(config):
             reporter.ensure_newline()
             reporter.write_line(f"deepclaims: {line}")
     return write
+
+
+class Experiments:
+    """The session's experiment runner (the ``experiments`` fixture).
+
+    ``tier(table)`` picks a topic's configuration tier for this run's fidelity;
+    ``run(planned)`` computes a planned experiment over its seeds from the seed base,
+    sharded through the result cache.
+    """
+
+    def __init__(self, fidelity: str, seed_base: int, environment: RunEnvironment, cache: ResultCache):
+        self.fidelity = fidelity
+        self.seed_base = seed_base
+        self.environment = environment
+        self.cache = cache
+
+    def tier(self, table):
+        return select(table, self.fidelity)
+
+    def run(self, planned: Planned) -> dict:
+        exp = planned.experiment
+        return self.cache.sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
+                                  lambda seeds: exp(planned.config, seeds), exp.version, exp.shard_size)
+
+    def run_all(self, plan: Plan) -> dict[str, dict]:
+        return {name: self.run(planned) for name, planned in plan.items()}
+
+
+@pytest.fixture(scope="session")
+def experiments(fidelity, seed_base, device, data_dir, result_cache) -> Experiments:
+    return Experiments(fidelity, seed_base, RunEnvironment(str(device), None if data_dir is None else str(data_dir)),
+                       result_cache)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-GPU_COUNT_ENV = "DEEPCLAIMS_GPU_COUNT"
 
 
 def worker_index() -> int | None:

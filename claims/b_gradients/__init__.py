@@ -1,0 +1,1 @@
+"""Topic B: gradient distributions, sigmoid beside ReLU (lab 001)."""

@@ -1,0 +1,52 @@
+"""Every topic of the suite, and the catalogue claims not yet written (the pending list).
+
+Adding a topic: write its package under ``claims/`` (``experiments.py`` with TIERS and
+PLANS, ``judges.py``, ``specs.py`` with SPECS and TOPIC) and take its IDs off PENDING;
+the package is found here by its ``specs`` module.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import replace
+from pathlib import Path
+
+from claims.catalogue import CATALOGUE, SHORT_TITLES
+from deepclaims.registry import ClaimSpec, Topic, check_registry, keywords_for
+
+
+def _discover_topics() -> tuple[Topic, ...]:
+    """The TOPIC of every package under claims/ that has a ``specs`` module, by letter."""
+    topics = []
+    for package in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if package.ispkg and (Path(__file__).parent / package.name / "specs.py").exists():
+            topics.append(importlib.import_module(f"claims.{package.name}.specs").TOPIC)
+    return tuple(sorted(topics, key=lambda t: t.letter))
+
+
+TOPICS: tuple[Topic, ...] = _discover_topics()
+
+# Catalogue claims with no spec yet, and where they will come from; the report lists them.
+PENDING: dict[str, str] = {
+    **{f"E{i}": "topic E, batch norm and dropout on LeNet-5 (issue 12)" for i in range(1, 6)},
+    **{f"F{i}": "topic F, learning-rate range test and cyclical schedules (issue 14)" for i in range(1, 4)},
+    **{f"G{i}": "topic G, adaptive optimisers (issue 13)" for i in range(1, 6)},
+}
+
+
+def claim_specs() -> list[ClaimSpec]:
+    """Every spec in catalogue order, with the ``-k`` words of its topic and short title."""
+    specs = [replace(spec, keywords=keywords_for(topic.name, SHORT_TITLES[spec.id]))
+             for topic in TOPICS for spec in topic.specs]
+    return sorted(specs, key=lambda s: list(CATALOGUE).index(s.id))
+
+
+def check() -> None:
+    """The registry covers the catalogue exactly and topics' fixture names do not collide."""
+    check_registry([s for t in TOPICS for s in t.specs], CATALOGUE, PENDING)
+    names: dict[str, str] = {}
+    for topic in TOPICS:
+        for name in (topic.tier_fixture, *topic.plans):
+            if name in names:
+                raise ValueError(f"fixture {name!r} is defined by topics {names[name]} and {topic.letter}")
+            names[name] = topic.letter
