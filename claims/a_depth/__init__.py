@@ -1,0 +1,1 @@
+"""Topic A: depth and residual connections (lab 000, the student's report 003)."""
