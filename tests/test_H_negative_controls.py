@@ -3,7 +3,9 @@ to the same checking functions the claims use, must be reported as a mismatch.
 
 A claim whose checks cannot fail proves nothing; each control below breaks one thing
 (a formula, a configuration entry, a lab cell, a stated total) and asserts that the
-check notices, and where it can, that it notices exactly where the break is.
+check notices, and where it can, that it notices exactly where the break is. H4's
+stated-total break is also fed through the claim's judge (``judge_H4``), beside the
+unbroken judge's verdict as its positive control.
 Large networks are counted on the meta device here (shapes only, no weights), which
 ``tests/test_arithmetic.py`` shows counts what the CPU counts.
 """
@@ -13,11 +15,17 @@ import dataclasses
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from claims.h_architecture.judges import judge_H4
+from deepclaims.verdict import REPRODUCED
 from models import alexnet, inception, vgg
 from models.arithmetic import (STANDARD, Conv, GivenCell, check_given_cells, check_receptive_fields,
-                               check_stated_total, mismatches, pair, repeated_terms_matching)
+                               check_stated_total, mismatches, pair, repeated_terms_matching,
+                               stacked_receptive_field)
 from models.counting import check_network, measure_receptive_field
+from tests.controls import recorder, verdict
 
 META = "meta"
 
@@ -136,6 +144,16 @@ def test_H3_control_formula_without_overlap_is_caught(measured_fields):
     assert {a.quantity for a in found} == {f"N={n}, F={f}" for (n, f) in measured_fields if n > 1}
 
 
+@settings(max_examples=30, deadline=None)
+@given(n_layers=st.integers(1, 6), kernel=st.integers(1, 9))
+def test_H3_receptive_field_formula_holds_for_random_stacks(n_layers, kernel):
+    """The positive side, beyond the claim's grid: for any N and F, the measured field of
+    a real stack is a full (NF - N + 1)-wide square."""
+    field = measure_receptive_field(n_layers, kernel, seed=n_layers * 100 + kernel)
+    assert (field.height, field.width) == (stacked_receptive_field(n_layers, kernel),) * 2
+    assert field.dense
+
+
 def test_H3_control_strided_stacks_do_not_follow_the_stride_one_formula():
     """The measurement can disagree with NF - N + 1: stride-2 stacks see further."""
     strided = {(n, f): measure_receptive_field(n, f, stride=2).size for n in (2, 3) for f in (3, 5)}
@@ -178,3 +196,24 @@ def test_H4_control_wrong_reduction_width_changes_the_module_count():
     check = check_network("wider", inception.inception_layers(wider), inception.LECTURE_INPUT, device=META)
     listed = sum(math.prod(t) for t in inception.LECTURE_REDUCED_TERMS.values())
     assert check.totals["multiplies"].values["module"] != listed
+
+
+FLAGGING_PART = "lecture reduced: |stated 358M - module count| (the claim: beyond the slide's rounding)"
+
+
+def test_H4_control_judge_holds_on_the_slides_figures(tmp_path):
+    """The positive control for the judge-level break below."""
+    rec = recorder("H4", tmp_path)
+    judge_H4(rec)
+    assert verdict(rec) == REPRODUCED
+
+
+def test_H4_control_judge_does_not_flag_a_stated_total_equal_to_its_terms(monkeypatch, tmp_path):
+    """Through the judge itself: had the slide stated the sum of its own terms (about 271M)
+    instead of 358M, the part that flags the stated total fails, and only that part."""
+    listed = sum(math.prod(t) for t in inception.LECTURE_REDUCED_TERMS.values())
+    monkeypatch.setitem(inception.LECTURE_STATED_TOTALS, "reduced", float(listed))
+    rec = recorder("H4", tmp_path)
+    judge_H4(rec)
+    assert verdict(rec) != REPRODUCED
+    assert [p.measured for p in rec.parts if p.verdict != REPRODUCED] == [FLAGGING_PART]

@@ -1,5 +1,6 @@
-"""H. Architecture arithmetic (lab 004, Problem 5): AlexNet and VGG parameter and memory
-counts, the receptive field of stacked convolutions, and the cost of inception modules.
+"""Topic H's judges and figures: architecture arithmetic (lab 004, Problem 5): AlexNet and
+VGG parameter and memory counts, the receptive field of stacked convolutions, and the cost
+of inception modules.
 
 Every count is obtained three ways that must agree: the closed-form per-layer formulas
 of ``models.arithmetic``, the torch module built from the same layer table (parameter
@@ -15,29 +16,20 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from claims import figures
+from claims.h_architecture.networks import alexnet_checks, inception_checks, inception_formula_rows, vgg_checks
+from claims.h_architecture.tables import (inception_table, lecture_table, per_layer_table, shape_text,
+                                          vgg19_lab_table, vgg_configs_table)
 from deepclaims.stats import Estimate
 from models import alexnet, inception, vgg
 from models.arithmetic import (Flatten, check_given_cells, check_receptive_fields, check_stated_total,
                                conv_output_size, markdown_table, mismatches, output_shape,
                                repeated_terms_matching, stacked_receptive_field)
-from models.counting import NetworkCheck, check_network, measure_receptive_field
+from models.counting import NetworkCheck, measure_receptive_field
 
 DATASET = "none (architecture arithmetic)"
-
-
-# --------------------------------------------------------------------------- helpers
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """(C, H, W) in the lab's order H x W x C; a vector as its length."""
-    if len(shape) == 3:
-        c, h, w = shape
-        return f"{h}x{w}x{c}"
-    return "x".join(str(s) for s in shape)
 
 
 def record_totals(claim, check: NetworkCheck, quantities, label: str) -> None:
@@ -66,73 +58,23 @@ def record_layers(claim, check: NetworkCheck, label: str) -> None:
                  first_mismatches=[a.describe() for a in bad[:5]])
 
 
-def per_layer_table(check: NetworkCheck) -> str:
-    module = {r.name: r for r in check.module_rows}
-    rows = []
-    for r in check.formula_rows:
-        if r.kind == "input":
-            continue
-        m = module.get(r.name)
-        rows.append((r.name, r.label, shape_text(r.output_shape), r.weight_expression, r.biases,
-                     r.params, "-" if m is None else m.weights + m.biases))
-    t = check.totals["params"].values
-    rows.append(("**total**", "", "", f"{check.totals['weights'].values['formula']:,}",
-                 check.totals["biases"].values["formula"], t["formula"], t["module"]))
-    return markdown_table(("layer", "kind", "output", "weights (formula)", "biases",
-                           "params (formula)", "params (module numel)"), rows)
-
-
-# --------------------------------------------------------------------------- shared checks
-
-@pytest.fixture(scope="module")
-def alexnet_checks() -> dict[str, NetworkCheck]:
-    return {v: check_network(f"AlexNet {v}", alexnet.alexnet_layers(v), alexnet.INPUT_SHAPES[v],
-                             published={"params": alexnet.PUBLISHED_PARAMS[v]})
-            for v in alexnet.VARIANTS}
-
-
-VGG19_PUBLISHED = {"params": vgg.PUBLISHED_PARAMS[vgg.VGG19], "weights": vgg.PUBLISHED_VGG19_WEIGHTS,
-                   "activations": vgg.PUBLISHED_VGG19_ACTIVATIONS,
-                   "multiplies": vgg.PUBLISHED_VGG19_MULTIPLY_ADDS_BILLIONS * 1e9}
-VGG19_TOLERANCES = {"multiplies": 0.05e9}  # "19.6 billion" is rounded to 0.1 billion
-
-
-@pytest.fixture(scope="module")
-def vgg_checks() -> dict[str, NetworkCheck]:
-    """VGG19, whose table the lab asks for, is built and run on the CPU (real weights, a
-    real forward pass). The others are built on the meta device: the same constructors
-    and the same shape arithmetic, without allocating and initialising 130M+ weights
-    each, which would double this claim's time on a 2-core CI machine
-    (tests/test_arithmetic.py checks that meta and CPU modules count alike)."""
-    checks = {}
-    for config in vgg.VGG_CONFIGS:
-        real = config == vgg.VGG19
-        published = (VGG19_PUBLISHED if config == vgg.VGG19
-                     else {"params": vgg.PUBLISHED_PARAMS[config]} if config in vgg.PUBLISHED_PARAMS else {})
-        checks[config] = check_network(f"VGG-{config}", vgg.vgg_layers(config), vgg.IMAGE_SHAPE,
-                                       published=published,
-                                       tolerances=VGG19_TOLERANCES if config == vgg.VGG19 else None,
-                                       device="cpu" if real else "meta")
-    return checks
-
-
 # --------------------------------------------------------------------------- H1
 
-@pytest.mark.claim("H1")
-def test_H1_alexnet_parameter_counts(claim, alexnet_checks):
+def judge_H1(claim) -> None:
     """Lab 004 Problem 5.1: "Calculate the number of parameters in Alexnet ... show
     calculations for each layer and then sum it". Three variants: the paper's two-GPU
     grouped net, the same net ungrouped, and torchvision's (sources in models/alexnet.py)."""
     claim.dataset = DATASET
-    for variant, check in alexnet_checks.items():
+    checks = alexnet_checks()
+    for variant, check in checks.items():
         record_totals(claim, check, ["params"], f"AlexNet {variant}")
         record_totals(claim, check, ["weights", "biases"], f"AlexNet {variant}")
         record_layers(claim, check, f"AlexNet {variant}")
-    for variant, check in alexnet_checks.items():
+    for variant, check in checks.items():
         c, h, w = alexnet.INPUT_SHAPES[variant]
         claim.table(f"AlexNet {variant} ({h}x{w}x{c} input): per-layer parameters", per_layer_table(check))
 
-    grouped = alexnet_checks[alexnet.GROUPED]
+    grouped = checks[alexnet.GROUPED]
     neurons = sum(r.activations for r in grouped.formula_rows if r.kind in ("conv", "linear"))
     layers = alexnet.alexnet_layers(alexnet.GROUPED)
     features = layers[:next(i for i, layer in enumerate(layers) if isinstance(layer, Flatten))]
@@ -145,50 +87,16 @@ def test_H1_alexnet_parameter_counts(claim, alexnet_checks):
     claim.note("where the variants differ", "grouping halves the inputs of conv2, conv4 and conv5 "
                f"({alexnet.PUBLISHED_PARAMS[alexnet.SINGLE_TOWER] - alexnet.PUBLISHED_PARAMS[alexnet.GROUPED]:,} "
                "fewer weights); the fully connected layers hold 58,631,144 parameters in every variant")
-    claim.conclude()
 
 
 # --------------------------------------------------------------------------- H2
 
-def vgg19_lab_table(check: NetworkCheck) -> str:
-    """The lab's Table 1 ("VGG19 memory and weights"), every cell filled, the lab's own
-    cells shown beside the computed ones."""
-    cells = {}
-    for cell, agreement_ok in _lab_cell_results(check):
-        cells.setdefault(cell.row, []).append(f"{cell.text} ({'agrees' if agreement_ok else 'DISAGREES'})")
-    rows = [(i, r.label, shape_text(r.output_shape), r.activation_expression, r.weight_expression,
-             "; ".join(cells.get(i, [])) or "-")
-            for i, r in enumerate(check.formula_rows)]
-    t = {q: check.totals[q].values["formula"] for q in ("activations", "weights", "biases", "params")}
-    rows.append(("", "**TOTAL**", "", f"**{t['activations']:,}**",
-                 f"**{t['weights']:,}** (with {t['biases']:,} biases: {t['params']:,})", ""))
-    return markdown_table(("#", "Layer", "Output", "Number of activations (memory)",
-                           "Parameters without biases (compute)", "lab's given cell"), rows)
-
-
-def _lab_cell_results(check: NetworkCheck):
-    for cell in vgg.LAB_TABLE1_GIVEN:
-        yield cell, not mismatches(check_given_cells(check.formula_rows, [cell]))
-
-
-def vgg_configs_table(checks: dict[str, NetworkCheck]) -> str:
-    rows = []
-    for config, check in checks.items():
-        t = {q: check.totals[q].values for q in ("weights", "biases", "params", "activations", "multiplies")}
-        depth = sum(1 for r in check.formula_rows if r.kind in ("conv", "linear"))
-        rows.append((f"{config} (VGG{depth})", t["weights"]["module"], t["biases"]["module"],
-                     t["params"]["module"], vgg.PAPER_TABLE2_MILLIONS[config], t["activations"]["module"],
-                     t["multiplies"]["module"], "cpu" if config == vgg.VGG19 else "meta"))
-    return markdown_table(("config", "weights", "biases", "params (module numel)", "paper Table 2 (M)",
-                           "activations/image", "multiplies/image", "module built on"), rows)
-
-
-@pytest.mark.claim("H2")
-def test_H2_vgg19_memory_and_weights_table(claim, vgg_checks):
+def judge_H2(claim) -> None:
     """Lab 004 Problem 5.2: "complete Table 1 below for calculating activation units and
     parameters at each layer in VGG19 (without counting biases)"; VGG16 alongside."""
     claim.dataset = DATASET
-    vgg19, vgg16 = vgg_checks[vgg.VGG19], vgg_checks[vgg.VGG16]
+    checks = vgg_checks()
+    vgg19, vgg16 = checks[vgg.VGG19], checks[vgg.VGG16]
     record_totals(claim, vgg19, ["weights", "params", "activations", "multiplies"], "VGG19")
     record_layers(claim, vgg19, "VGG19")
     lab_cells = check_given_cells(vgg19.formula_rows, vgg.LAB_TABLE1_GIVEN)
@@ -196,14 +104,14 @@ def test_H2_vgg19_memory_and_weights_table(claim, vgg_checks):
                  len(mismatches(lab_cells)), 0, first_mismatches=[a.describe() for a in mismatches(lab_cells)[:5]])
     record_totals(claim, vgg16, ["params"], "VGG16 (meta-device module)")
     record_layers(claim, vgg16, "VGG16 (meta-device module)")
-    for config, check in vgg_checks.items():
+    for config, check in checks.items():
         claim.equals(f"VGG-{config} params (module) vs paper Table 2 ({vgg.PAPER_TABLE2_MILLIONS[config]}M)",
                      check.totals["params"].values["module"], vgg.PAPER_TABLE2_MILLIONS[config] * 1e6,
                      tolerance=0.5e6)
 
     claim.table("VGG19 (configuration E): the lab's Table 1 completed", vgg19_lab_table(vgg19))
     claim.table("VGG configurations A-E (Simonyan & Zisserman Table 1), counted from the modules",
-                vgg_configs_table(vgg_checks))
+                vgg_configs_table(checks))
     activations = vgg19.totals["activations"].values["module"]
     claim.note("VGG19 forward memory", f"{activations:,} values per image = {activations * 4 / 2**20:.1f} MiB "
                "in float32 (forward only; training keeps a gradient of each as well)")
@@ -216,7 +124,6 @@ def test_H2_vgg19_memory_and_weights_table(claim, vgg_checks):
     claim.note("where the weights and the memory are", f"fc6 alone holds {vgg19.row('fc6').weights:,} of VGG19's "
                f"{vgg19.totals['weights'].values['module']:,} weights; {largest[0].name} and {largest[1].name} "
                f"output the most activations ({largest[0].activations:,} each)")
-    claim.conclude()
 
 
 # --------------------------------------------------------------------------- H3
@@ -224,15 +131,12 @@ def test_H2_vgg19_memory_and_weights_table(claim, vgg_checks):
 H3_GRID = [(n, f) for n in range(1, 7) for f in range(1, 8)]
 
 
-@pytest.mark.claim("H3")
-def test_H3_receptive_field_of_stacked_convolutions(claim):
+def judge_H3(claim) -> None:
     """Lab 004 Problem 5.3: "Show that a stack of N convolution layers each of filter size
     FxF has the same receptive field as one convolution layer with filter of size
     (NF - N + 1)x(NF - N + 1). Use this to calculate the receptive field of 3 filters of
     size 5x5." Shown by measurement: the input pixels that get a nonzero gradient from
     one output pixel of a real conv stack."""
-    import matplotlib.pyplot as plt
-
     claim.dataset = DATASET
     three_5x5 = measure_receptive_field(3, 5)
     claim.equals("three stacked 5x5 stride-1 convolutions: measured receptive field (lab's question)",
@@ -256,7 +160,9 @@ def test_H3_receptive_field_of_stacked_convolutions(claim):
     claim.note("parameters for the same field", "with C channels in and out, three 5x5 layers hold "
                "3 * 25 C^2 = 75 C^2 weights; one 13x13 layer 169 C^2")
 
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+
+def receptive_field_stacks() -> dict:
+    fig, axes = figures.plt.subplots(1, 3, figsize=(9, 3.2))
     fields = {n: measure_receptive_field(n, 5) for n in (1, 2, 3)}
     canvas = max(f.mask.shape[0] for f in fields.values())
     for ax, (n, field) in zip(axes, fields.items()):
@@ -267,86 +173,18 @@ def test_H3_receptive_field_of_stacked_convolutions(claim):
         ax.set_title(f"{n} x 5x5: {field.height}x{field.width}")
         ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle("input pixels with nonzero gradient from one output pixel")
-    claim.figure(fig, "receptive_field_5x5_stacks")
-    claim.conclude()
-
-
-@settings(max_examples=30, deadline=None)
-@given(n_layers=st.integers(1, 6), kernel=st.integers(1, 9))
-def test_H3_receptive_field_formula_holds_for_random_stacks(n_layers, kernel):
-    """Property: for any N and F, the measured field of a real stack is a full
-    (NF - N + 1)-wide square."""
-    field = measure_receptive_field(n_layers, kernel, seed=n_layers * 100 + kernel)
-    assert (field.height, field.width) == (stacked_receptive_field(n_layers, kernel),) * 2
-    assert field.dense
+    return {"receptive_field_5x5_stacks": fig}
 
 
 # --------------------------------------------------------------------------- H4
 
-# Which layer of the module each term of the lecture's slides describes.
-LECTURE_TERM_LAYERS = {
-    "[1x1 conv, 128]": "inception.b1x1.conv1x1",
-    "[3x3 conv, 192]": "inception.b3x3.conv3x3",
-    "[5x5 conv, 96]": "inception.b5x5.conv5x5",
-    "[1x1 conv, 64] (before 3x3)": "inception.b3x3.reduce",
-    "[1x1 conv, 64] (before 5x5)": "inception.b5x5.reduce",
-    "[1x1 conv, 64] (after pool)": "inception.bpool.proj",
-}
-
-
-@pytest.fixture(scope="module")
-def inception_checks() -> dict[tuple[str, str], NetworkCheck]:
-    configs = {"naive": inception.LAB_NAIVE, "reduced": inception.LAB_REDUCED}
-    inputs = {"lab": inception.LAB_INPUT, "lecture": inception.LECTURE_INPUT}
-    return {(where, version): check_network(f"{where} {version}", inception.inception_layers(config), shape)
-            for where, shape in inputs.items() for version, config in configs.items()}
-
-
-def inception_table(checks: dict[tuple[str, str], NetworkCheck], where: str) -> str:
-    rows = []
-    for version in ("naive", "reduced"):
-        check = checks[(where, version)]
-        module = {r.name: r for r in check.module_rows}
-        for r in check.formula_rows:
-            if r.kind == "input":
-                continue
-            rows.append((version, r.name.removeprefix("inception."), shape_text(r.output_shape), r.params,
-                         r.multiplies, module[r.name].multiplies))
-        t = check.totals
-        rows.append((version, "**concatenated output / total**", shape_text(t["output_shape"].values["module"]),
-                     t["params"].values["module"], t["multiplies"].values["formula"],
-                     f"{t['multiplies'].values['module']:,} (FLOP counter {t['multiplies'].values['FLOP counter']:,})"))
-    return markdown_table(("module", "layer", "output", "params", "multiplies (formula)",
-                           "multiplies (module hooks)"), rows)
-
-
-def lecture_table(checks: dict[tuple[str, str], NetworkCheck]) -> str:
-    rows = []
-    for version, terms in (("naive", inception.LECTURE_NAIVE_TERMS), ("reduced", inception.LECTURE_REDUCED_TERMS)):
-        module = {r.name: r for r in checks[("lecture", version)].module_rows}
-        for label, term in terms.items():
-            layer = LECTURE_TERM_LAYERS[label]
-            rows.append((version, label, "x".join(map(str, term)), math.prod(term),
-                         layer.removeprefix("inception."), module[layer].multiplies))
-        total = sum(math.prod(t) for t in terms.values())
-        stated = inception.LECTURE_STATED_TOTALS[version]
-        rows.append((version, "**sum of the listed terms**", "", total, "**module total**",
-                     checks[("lecture", version)].totals["multiplies"].values["module"]))
-        rows.append((version, "**slide's stated total**", "", f"{stated / 1e6:.0f}M", "", ""))
-    return markdown_table(("module", "term as the slide lists it", "product", "value", "module layer",
-                           "module multiplies"), rows)
-
-
-@pytest.mark.claim("H4")
-def test_H4_inception_module_naive_vs_dimension_reduction(claim, inception_checks):
+def judge_H4(claim) -> None:
     """Lab 004 Problem 5.4(b)-(d): output size after filter concatenation and the number of
     convolution multiplies of the naive and the dimension-reduction inception module on a
     32x32x256 input, and the saving; then the lecture version of the same example
     (28x28x256), whose 854M is reproduced and whose 358M is flagged."""
-    import matplotlib.pyplot as plt
-
     claim.dataset = DATASET
-    checks = inception_checks
+    checks = inception_checks()
     for version, channels in (("naive", 128 + 192 + 96 + 256), ("reduced", 128 + 192 + 96 + 64)):
         check = checks[("lab", version)]
         shape = check.totals["output_shape"].values
@@ -405,9 +243,11 @@ def test_H4_inception_module_naive_vs_dimension_reduction(claim, inception_check
     claim.table("inception module on the lab's 32x32x256 input", inception_table(checks, "lab"))
     claim.table("the lecture's 28x28x256 example: its listed terms against the module", lecture_table(checks))
 
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+
+def inception_multiplies_per_branch() -> dict:
+    fig, ax = figures.plt.subplots(figsize=(6, 3.2))
     for offset, version in ((-0.2, "naive"), (0.2, "reduced")):
-        rows = [r for r in checks[("lab", version)].formula_rows if r.kind == "conv"]
+        rows = [r for r in inception_formula_rows("lab", version) if r.kind == "conv"]
         by_branch = {}
         for r in rows:
             branch = r.name.split(".")[1]
@@ -419,6 +259,4 @@ def test_H4_inception_module_naive_vs_dimension_reduction(claim, inception_check
     ax.set_ylabel("multiplies (millions)")
     ax.set_title("inception module, 32x32x256 input: multiplies per branch")
     ax.legend()
-    claim.figure(fig, "inception_multiplies_per_branch")
-
-    claim.conclude()
+    return {"inception_multiplies_per_branch": fig}

@@ -1,0 +1,1 @@
+"""Topic H: architecture arithmetic (lab 004, Problem 5)."""
