@@ -233,6 +233,43 @@ class SeedLeNet5(nn.Module):
         return self.output(h).mT
 
 
+def bn_input_variances(model: SeedLeNet5, x: torch.Tensor) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Variance of each BN layer's input in training mode (dropout on, batch statistics) and
+    in eval mode (dropout off, running averages), on the same batch: per seed [S], the
+    variance of each unit (channel: over batch and pixels; dense unit: over the batch)
+    averaged over the layer's units. Li et al. (CVPR 2019) call the ratio eval / train of
+    these the "variance shift" that dropout before BN causes.
+
+    The model is left as it was: BN's running averages, the dropout generators' states and
+    the training flag are restored, so probing mid-training does not change the run.
+    """
+    was_training = model.training
+    buffers = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    gens = {id(g): g for layer in model.drops.values() for g in (layer.gens or [])}
+    states = {k: g.get_state() for k, g in gens.items()}
+
+    def unit_variance(z: torch.Tensor, name: str) -> np.ndarray:
+        if name in ("fc1", "fc2"):                    # columns [S, F, B]
+            return z.var(dim=2, unbiased=False).mean(1).cpu().numpy()
+        b, sc, h, w = z.shape                           # grouped [B, S*C, H, W]
+        per_channel = z.transpose(0, 1).reshape(sc, -1).var(dim=1, unbiased=False)
+        return per_channel.view(model.n_seeds, -1).mean(1).cpu().numpy()
+
+    try:
+        with torch.no_grad():
+            model.train()
+            _, train_inputs = model.forward_with_bn_inputs(x)
+            model.eval()
+            _, eval_inputs = model.forward_with_bn_inputs(x)
+    finally:
+        model.load_state_dict({**model.state_dict(), **buffers})
+        for k, g in gens.items():
+            g.set_state(states[k])
+        model.train(was_training)
+    return {name: (unit_variance(train_inputs[name], name), unit_variance(eval_inputs[name], name))
+            for name in train_inputs}
+
+
 def build_lenet(spec: LeNetSpec, seeds: Sequence[int], eval_chunk: int = 1024) -> SeedLeNet5:
     """A seed-batched LeNet-5 for ``seeds``, initialised from their ``init`` streams, its
     dropout drawing from their ``dropout`` streams."""

@@ -10,7 +10,8 @@ from deepclaims.data.embedded import digits
 from deepclaims.dropout import dropout_layers
 from deepclaims.errors import ConfigError
 from deepclaims.training import Split, TrainConfig, evaluate, train
-from models.lenet import LeNetSpec, PlainLeNet5, SeedLeNet5, build_lenet, copy_seed_lenet_weights
+from models.lenet import (LeNetSpec, PlainLeNet5, SeedLeNet5, bn_input_variances, build_lenet,
+                          copy_seed_lenet_weights)
 
 EVERYTHING_ON = dict(batch_norm=True, input_batch_norm=True, input_dropout=0.2, hidden_dropout=0.5, bn_momentum=0.1)
 SHORT = TrainConfig(epochs=2, batch_size=32, lr=0.05, momentum=0.9, loss="ce")
@@ -191,3 +192,28 @@ def test_bad_input_shape_and_missing_dropout_streams_are_config_errors():
     bare = SeedLeNet5(2, LeNetSpec(hidden_dropout=0.5))
     with pytest.raises(ConfigError, match="dropout generators"):
         bare.reset(seeding.generators([0, 1], "init"))
+
+
+def test_variance_shift_probe_leaves_the_model_as_it_was():
+    """The probe restores running averages and dropout streams; with dropout placed directly
+    before BN, eval-mode BN inputs have a smaller variance than training-mode ones (dropout's
+    inverted scaling inflates the variance in training: Li et al.'s shift), and without
+    dropout the lowest BN layer's input variance is the same in both modes."""
+    data = _digits28()
+    x = data.x_train[:64].expand(2, 64, 784)
+    spec = LeNetSpec(batch_norm=True, hidden_dropout=0.5, dropout_order="dropout_first")
+    probed, twin = build_lenet(spec, [0, 1]), build_lenet(spec, [0, 1])
+    with torch.no_grad():
+        probed(x), twin(x)                      # both move their running averages and streams once
+    state = {k: v.clone() for k, v in probed.state_dict().items()}
+    variances = bn_input_variances(probed, x)
+    assert all(torch.equal(v, probed.state_dict()[k]) for k, v in state.items())
+    assert probed.training
+    with torch.no_grad():
+        assert torch.equal(probed(x), twin(x)), "the probe must not consume the dropout streams"
+    train_var, eval_var = variances["conv1"]
+    assert (eval_var < train_var).all()
+    # Without dropout the lowest BN layer sees the same input in both modes (higher ones
+    # differ: the BN layers below them switch from batch statistics to running averages).
+    train_var, eval_var = bn_input_variances(build_lenet(LeNetSpec(batch_norm=True), [0, 1]), x)["conv1"]
+    np.testing.assert_allclose(train_var, eval_var, rtol=1e-5)
