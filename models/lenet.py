@@ -192,9 +192,9 @@ class SeedLeNet5(nn.Module):
 
     def _images(self, x: torch.Tensor) -> torch.Tensor:
         spec = self.spec
-        if x.dim() == 3:
-            x = x.reshape(*x.shape[:2], spec.in_channels, spec.image_size, spec.image_size)
         expected = (self.n_seeds, spec.in_channels, spec.image_size, spec.image_size)
+        if x.dim() == 3 and x.shape[0] == self.n_seeds and x.shape[2] == spec.in_channels * spec.image_size ** 2:
+            x = x.reshape(*x.shape[:2], *expected[1:])
         if x.dim() != 5 or (x.shape[0], *x.shape[2:]) != expected:
             raise ConfigError(f"LeNet-5 for {self.n_seeds} seeds expects input [S={self.n_seeds}, batch, "
                               f"{spec.in_channels * spec.image_size ** 2}] or [S, batch, {spec.in_channels}, "

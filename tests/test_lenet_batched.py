@@ -189,6 +189,8 @@ def test_bad_input_shape_and_missing_dropout_streams_are_config_errors():
     model = build_lenet(LeNetSpec(), [0, 1])
     with pytest.raises(ConfigError, match=r"expects input \[S=2, batch, 784\]"):
         model(torch.zeros(3, 4, 784))
+    with pytest.raises(ConfigError, match=r"got \[2, 4, 100\]"):
+        model(torch.zeros(2, 4, 100))
     bare = SeedLeNet5(2, LeNetSpec(hidden_dropout=0.5))
     with pytest.raises(ConfigError, match="dropout generators"):
         bare.reset(seeding.generators([0, 1], "init"))
