@@ -154,3 +154,11 @@ SHORT_TITLES = {
     "H3": "receptive field of stacked convolutions", "H4": "inception module multiplies",
 }
 CATALOGUE = {cid: replace(entry, short=SHORT_TITLES[cid]) for cid, entry in CATALOGUE.items()}
+
+# The catalogue's topic headings (CLAIMS.md).
+TOPIC_TITLES = {
+    "A": "Depth and residual connections", "B": "Gradient distributions",
+    "C": "Initialisation, activations, normalisation, clipping", "D": "Dying ReLU and network collapse",
+    "E": "Batch normalisation and dropout on LeNet-5", "F": "Learning rate and batch size",
+    "G": "Adaptive optimisers", "H": "Architecture arithmetic",
+}

@@ -4,13 +4,42 @@ import pytest
 
 from claims.catalogue import CATALOGUE
 from claims.expected import EXPECTED
-from claims.registry import PENDING, TOPICS
+from claims.registry import PENDING, TOPICS, size_estimate
+from deepclaims.experiment import RunEnvironment
 
 
 def pytest_configure(config):
     for topic in TOPICS:
         config.pluginmanager.register(topic.fixture_module(), f"deepclaims-topic-{topic.letter}")
     config.deepclaims_pending = PENDING
+    _check_claim_selection(config.getoption("--claim") or ())
+
+
+def _check_claim_selection(selection) -> None:
+    """--claim names catalogue claims that have a spec; say what a pending or unknown one is."""
+    for item in selection:
+        if item in PENDING:
+            raise pytest.UsageError(f"--claim {item}: not written yet ({PENDING[item]})")
+        if not any(cid == item or (not item[1:] and cid.startswith(item)) for cid in CATALOGUE):
+            letters = "".join(sorted({cid[0] for cid in CATALOGUE}))
+            raise pytest.UsageError(f"--claim {item}: no such claim in the catalogue; accepted: IDs A1..H4 "
+                                    f"or topic letters {letters} (claims/CATALOGUE.md lists them)")
+
+
+def pytest_collection_finish(session):
+    """Under --collect-only, say how large the selected claims' run would be."""
+    config = session.config
+    if not config.option.collectonly:
+        return
+    letters = {item.get_closest_marker("claim").args[0][0] for item in session.items
+               if item.get_closest_marker("claim") is not None}
+    if not letters:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    data_dir = config.getoption("--data-dir")
+    line = size_estimate(config.getoption("--fidelity"), RunEnvironment("cpu", data_dir), letters)
+    if reporter is not None:
+        reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

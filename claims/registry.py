@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from claims.catalogue import CATALOGUE, SHORT_TITLES
+from deepclaims.cache import config_fingerprint
+from deepclaims.experiment import Planned, RunEnvironment
 from deepclaims.registry import ClaimSpec, Topic, check_registry, keywords_for
 
 
@@ -50,3 +52,24 @@ def check() -> None:
             if name in names:
                 raise ValueError(f"fixture {name!r} is defined by topics {names[name]} and {topic.letter}")
             names[name] = topic.letter
+
+
+def planned_runs(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None) -> list[Planned]:
+    """The distinct runs the given topics (all by default) make at ``fidelity``."""
+    runs: dict[tuple, Planned] = {}
+    for topic in TOPICS:
+        if letters is None or topic.letter in letters:
+            for planned in topic.planned(fidelity, environment).values():
+                key = (planned.experiment.name, config_fingerprint(planned.config), planned.seeds, planned.first_seed)
+                runs.setdefault(key, planned)
+    return list(runs.values())
+
+
+def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None) -> str:
+    """One line: how many experiments, trainings and training epochs a run would make."""
+    runs = planned_runs(fidelity, environment, letters)
+    trainings = sum(p.training_epochs()[0] for p in runs)
+    epochs = sum(p.training_epochs()[1] for p in runs)
+    topics = ", ".join(sorted(letters)) if letters is not None else "all topics"
+    return (f"deepclaims: at {fidelity}, {topics} would run {len(runs)} experiments: {trainings:,} trainings "
+            f"(networks over all seeds), {epochs:,} training epochs in all, before anything cached is reused")

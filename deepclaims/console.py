@@ -25,9 +25,24 @@ def run_info(fidelity: str, seed_base: int, device: str, code: str, started: dat
     import torch
 
     return {"id": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "fidelity": fidelity, "seed_base": seed_base,
-            "device": device, "torch": torch.__version__, "numpy": numpy.__version__,
+            "device": device, "device_name": device_name(device), "torch": torch.__version__, "numpy": numpy.__version__,
             "python": platform.python_version(), "threads": torch.get_num_threads(), "code": code,
             "commit": git_commit()}
+
+
+def device_name(device: str) -> str:
+    """The accelerator's or the CPU's model name, for the record of where numbers came from."""
+    import torch
+
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "-"
 
 
 def git_commit() -> str:

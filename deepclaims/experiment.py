@@ -138,14 +138,11 @@ def code_version(module_names: Sequence[str]) -> str:
 def project_version() -> str:
     """A hash of every project module (the run's code version in headers and records)."""
     root = Path(__file__).resolve().parent.parent
-    names = []
+    digest = hashlib.sha256()
     for package in PROJECT_PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
-            names.append(".".join(path.relative_to(root).with_suffix("").parts))
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update(name.encode())
-        digest.update(_source_digest(name).encode())
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(_tree_digest(path).encode())
     return digest.hexdigest()[:16]
 
 
@@ -208,18 +205,23 @@ def _imported_modules(name: str, path: Path) -> list[str]:
 def _source_digest(name: str) -> str:
     """The hash of a module's syntax tree without docstrings: comments, docstrings and
     formatting do not change what it computes."""
-    if name not in _digest_cache:
-        path = _module_file(name)
-        if path is None:
-            raise ConfigError(f"cannot find the source of module {name!r}")
-        tree = ast.parse(path.read_text(), filename=str(path))
+    path = _module_file(name)
+    if path is None:
+        raise ConfigError(f"cannot find the source of module {name!r}")
+    return _tree_digest(path)
+
+
+def _tree_digest(path: Path) -> str:
+    key = str(path)
+    if key not in _digest_cache:
+        tree = ast.parse(path.read_text(), filename=key)
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
             if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
                     and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
                 node.body = body[1:] or [ast.Pass()]
-        _digest_cache[name] = hashlib.sha256(ast.dump(tree).encode()).hexdigest()
-    return _digest_cache[name]
+        _digest_cache[key] = hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+    return _digest_cache[key]
 
 
 def forget_versions() -> None:

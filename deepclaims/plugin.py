@@ -177,7 +177,8 @@ class RecordCollector:
                                          console.run_info(self.config.getoption("--fidelity"),
                                                           self.config.option.seed_base,
                                                           getattr(self.config, "deepclaims_device", "-"),
-                                                          project_version(), self.started))
+                                                          project_version(), self.started),
+                                         getattr(self.config, "deepclaims_pending", None))
 
     def pytest_terminal_summary(self, terminalreporter):
         path = getattr(self, "report_path", None)

@@ -71,12 +71,14 @@ def load_records(path: Path) -> list[dict]:
         return []
 
 
-def write_reports(report_dir: Path, new_records: list[dict], run: dict | None = None) -> Path:
+def write_reports(report_dir: Path, new_records: list[dict], run: dict | None = None,
+                  pending: dict[str, str] | None = None) -> Path:
     """Merge this run's records into ``report_dir``'s claims.json and rewrite report.md.
 
     ``run`` describes this run (its id, date, fidelity, seed base, device, versions); each
     new record points at it, so a report assembled from several runs says which record
-    came from which.
+    came from which. ``pending`` lists the catalogue claims with no spec yet (ID -> where
+    they will come from), shown so a reader sees what the report does not cover.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "claims.json"
@@ -87,9 +89,10 @@ def write_reports(report_dir: Path, new_records: list[dict], run: dict | None = 
     records = merge_records(existing, new_records)
     used = {r.get("run") for r in records}
     runs = {k: v for k, v in runs.items() if k in used}
-    _write_text(json_path, json.dumps({"schema": SCHEMA_VERSION, "runs": list(runs.values()), "claims": records},
-                                      indent=2))
-    _write_text(report_dir / "report.md", render_markdown(records, list(runs.values())))
+    pending = {k: v for k, v in (pending or {}).items() if k not in {r["id"] for r in records}}
+    _write_text(json_path, json.dumps({"schema": SCHEMA_VERSION, "runs": list(runs.values()), "claims": records,
+                                       "pending": pending}, indent=2))
+    _write_text(report_dir / "report.md", render_markdown(records, list(runs.values()), pending))
     return json_path
 
 
@@ -155,7 +158,8 @@ def _cell(text: str) -> str:
 
 # ---------------------------------------------------------------- the report
 
-def render_markdown(records: list[dict], runs: list[dict] | None = None) -> str:
+def render_markdown(records: list[dict], runs: list[dict] | None = None,
+                    pending: dict[str, str] | None = None) -> str:
     runs = runs or []
     fidelities = sorted({r.get("fidelity", "-") for r in records})
     lines = [f"# deepclaims report: fidelity {', '.join(fidelities)}", ""]
@@ -185,9 +189,19 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None) -> str:
                      f"**{r['verdict']}** | {expected} | {_cell(p.get('measured', '-'))} | "
                      f"{fmt_number(p.get('estimate'), _exact(p))} | {_interval(p)} | {_condition(p) if p else '-'} | "
                      f"{r.get('seeds', {}).get('count', 0) or '-'} |")
+    if pending:
+        lines += ["", "**Not yet checked** (catalogue claims without a spec): "
+                  + "; ".join(f"{', '.join(ids)}: {where}" for where, ids in _group_by_value(pending).items()) + "."]
     for r in records:
         lines += _claim_section(r)
     return "\n".join(lines) + "\n"
+
+
+def _group_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for key, value in sorted(mapping.items()):
+        groups.setdefault(value, []).append(key)
+    return groups
 
 
 def _claim_section(r: dict) -> list[str]:

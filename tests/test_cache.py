@@ -1,5 +1,6 @@
-"""Result cache: keys, atomic writes, corrupt entries, shards, concurrent workers."""
+"""Result cache: keys, atomic writes, corrupt entries, refused pickles, shards, concurrent workers."""
 import multiprocessing as mp
+import os
 import pickle
 import time
 from pathlib import Path
@@ -11,6 +12,9 @@ from deepclaims.cache import ResultCache, merge_shards
 from deepclaims.errors import ConfigError
 
 
+VERSION = "v1"
+
+
 def _per_seed(seeds):
     return {"value": np.array([s * 10.0 for s in seeds])}
 
@@ -19,36 +23,75 @@ def test_entry_is_computed_once_then_read(tmp_path):
     cache = ResultCache(tmp_path)
     calls = []
     compute = lambda: calls.append(1) or {"x": np.arange(3)}
-    a = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute)
-    b = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute)
+    a = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute, VERSION)
+    b = cache.get("exp", {"lr": 0.1}, [0, 1, 2], compute, VERSION)
     assert len(calls) == 1 and np.array_equal(a["x"], b["x"])
-    cache.get("exp", {"lr": 0.2}, [0, 1, 2], compute)  # another configuration is another entry
+    cache.get("exp", {"lr": 0.2}, [0, 1, 2], compute, VERSION)  # another configuration is another entry
     assert len(calls) == 2
 
 
 def test_recompute_ignores_the_cache_once_per_session(tmp_path):
-    ResultCache(tmp_path).get("exp", {}, [0], lambda: {"x": np.zeros(1)})
+    ResultCache(tmp_path).get("exp", {}, [0], lambda: {"x": np.zeros(1)}, VERSION)
     fresh = ResultCache(tmp_path, recompute=True)
     calls = []
     for _ in range(2):
-        fresh.get("exp", {}, [0], lambda: calls.append(1) or {"x": np.ones(1)})
+        fresh.get("exp", {}, [0], lambda: calls.append(1) or {"x": np.ones(1)}, VERSION)
     assert len(calls) == 1
 
 
 def test_corrupt_entry_is_recomputed_with_a_warning(tmp_path):
     cache = ResultCache(tmp_path)
-    cache.get("exp", {}, [0], lambda: {"x": np.zeros(1)})
-    (entry,) = (tmp_path / "exp").glob("*.pkl")
-    entry.write_bytes(b"not a pickle")
+    cache.get("exp", {}, [0], lambda: {"x": np.zeros(1)}, VERSION)
+    (entry,) = (tmp_path / "exp").glob("*.npz")
+    entry.write_bytes(b"PK\x03\x04 not a zip archive")
     with pytest.warns(UserWarning, match="unreadable cache entry"):
-        out = cache.get("exp", {}, [0], lambda: {"x": np.ones(1)})
+        out = cache.get("exp", {}, [0], lambda: {"x": np.ones(1)}, VERSION)
     assert out["x"][0] == 1.0
-    assert pickle.loads(entry.read_bytes())["x"][0] == 1.0
+    assert np.load(entry)["x"][0] == 1.0
+
+
+class _RunsCodeWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))   # unpickling this creates a folder: proof that code ran
+
+
+@pytest.mark.parametrize("where", ["npz", "pkl"])
+def test_a_pickle_in_the_cache_is_refused_not_executed(tmp_path, where):
+    """An entry replaced by a pickle that runs code on load (or an old .pkl entry under the
+    same key) is refused with a warning and recomputed; the pickle's code never runs."""
+    cache = ResultCache(tmp_path / "cache")
+    cache.get("exp", {}, [0], lambda: {"x": np.zeros(1)}, VERSION)
+    (entry,) = (tmp_path / "cache" / "exp").glob("*.npz")
+    marker = tmp_path / "code_ran"
+    evil = pickle.dumps({"x": _RunsCodeWhenUnpickled(str(marker))})
+    if where == "npz":
+        entry.write_bytes(evil)
+    else:
+        entry.with_suffix(".pkl").write_bytes(evil)
+        entry.unlink()
+    with pytest.warns(UserWarning, match="refusing cache entry .*could run code"):
+        out = ResultCache(tmp_path / "cache").get("exp", {}, [0], lambda: {"x": np.ones(1)}, VERSION)
+    assert out["x"][0] == 1.0 and not marker.exists()
+
+
+def test_results_that_need_pickling_are_refused_at_write(tmp_path):
+    with pytest.raises(ConfigError, match="not a plain array"):
+        ResultCache(tmp_path).get("exp", {}, [0], lambda: {"x": np.array([{"a": 1}], dtype=object)}, VERSION)
+
+
+def test_another_code_version_is_another_entry(tmp_path):
+    cache, calls = ResultCache(tmp_path), []
+    for version in ("v1", "v1", "v2"):
+        cache.get("exp", {}, [0], lambda: calls.append(1) or {"x": np.zeros(1)}, version)
+    assert len(calls) == 2
 
 
 def test_shards_merge_in_seed_order_whatever_the_worker(tmp_path):
     seeds = list(range(100, 170))
-    merged = [ResultCache(tmp_path / str(w), worker_index=w).sharded("exp", {}, seeds, _per_seed, shard_size=16)
+    merged = [ResultCache(tmp_path / str(w), worker_index=w).sharded("exp", {}, seeds, _per_seed, VERSION, shard_size=16)
               for w in range(3)]
     for m in merged:
         np.testing.assert_array_equal(m["value"], np.array(seeds) * 10.0)
@@ -61,7 +104,7 @@ def test_merge_rejects_results_without_seed_axis():
 
 def test_bad_experiment_name(tmp_path):
     with pytest.raises(ConfigError, match="experiment name"):
-        ResultCache(tmp_path).get("../escape", {}, [0], lambda: {})
+        ResultCache(tmp_path).get("../escape", {}, [0], lambda: {}, VERSION)
 
 
 def _slow_worker(root, log):
@@ -70,7 +113,7 @@ def _slow_worker(root, log):
             f.write("computed\n")
         time.sleep(0.5)
         return {"x": np.arange(4)}
-    out = ResultCache(Path(root)).get("exp", {"k": 1}, [0, 1, 2, 3], compute)
+    out = ResultCache(Path(root)).get("exp", {"k": 1}, [0, 1, 2, 3], compute, VERSION)
     assert list(out["x"]) == [0, 1, 2, 3]
 
 

@@ -45,17 +45,33 @@ def project(pytester):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--fidelity", "cii"], "--fidelity 'cii' is not a tier; accepted: smoke, ci, lab"),
-    (["--seed-base", "-1"], "--seed-base -1 is negative"),
-    (["--seed-base", "ten"], "--seed-base 'ten' is not an integer"),
-    (["--data-dir", "/no/such/folder"], "--data-dir '/no/such/folder' is not a folder"),
-    (["--device", "tpu"], "--device 'tpu' is unknown; accepted: auto, cpu, cuda"),
+    (["--fidelity", "labb"], "*argument --fidelity: invalid choice: 'labb' (choose from 'smoke', 'ci', 'lab')"),
+    (["--seed-base", "-1"], "*argument --seed-base: -1 is negative; accepted: a whole number >= 0"),
+    (["--seed-base", "ten"], "*argument --seed-base: 'ten' is not an integer*"),
+    (["--device", "tpu"], "*argument --device: invalid choice: 'tpu' (choose from 'auto', 'cpu', 'cuda')"),
+    (["--claim", "a5"], "*argument --claim: 'a5': expected catalogue IDs or topic letters*"),
+    (["--data-dir", "/no/such/folder"], "ERROR: --data-dir '/no/such/folder' is not a folder*"),
 ])
 def test_bad_options_give_one_clear_line(project, args, message):
+    """Each option's form is checked by its parser, before anything runs; one line says
+    what was wrong and what is accepted."""
     result = project.runpytest_subprocess(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: {message}*"])
+    result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_claim_option_selects_by_catalogue_id_and_k_keeps_its_meaning(project):
+    only_z2 = project.runpytest_subprocess("--claim", "Z2", "-p", "no:cacheprovider")
+    only_z2.assert_outcomes(failed=1)   # Z2 is contradicted, the expectation says reproduced
+    assert "Z1" not in only_z2.stdout.str().split("deepclaims verdicts")[1]
+    by_topic = project.runpytest_subprocess("--claim", "Z", "-p", "no:cacheprovider")
+    by_topic.assert_outcomes(passed=1, failed=1)
+    by_name = project.runpytest_subprocess("-k", "heads", "-p", "no:cacheprovider")   # pytest's -k: names
+    by_name.assert_outcomes(passed=1)
+    nothing = project.runpytest_subprocess("--claim", "Z7", "-p", "no:cacheprovider")
+    assert nothing.ret == pytest.ExitCode.USAGE_ERROR
+    nothing.stderr.fnmatch_lines(["ERROR: --claim Z7 selects no claim test*"])
 
 
 def test_records_reach_claims_json_with_verdicts(project):
