@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from claims import test_A_depth as A
-from claims import test_B_gradients as B
-from claims.runs import Run, _compute
+from claims.a_depth.experiments import LAB_FFNET, LAB_RESNET, LAB_TRAIN, bn_spec
+from claims.b_gradients.experiments import ARMS, DIGIT_NET, TIERS as B_TIERS, gradient_plan
+from claims.runs import DenseRun, train_dense
 from deepclaims import seeding
+from deepclaims.experiment import RunEnvironment
 from deepclaims.batched import SeedBatchNorm, SeedLinear
 from deepclaims.data.embedded import embedded
 from models.mlp import DenseSpec, FFNet, build
@@ -54,33 +55,34 @@ def test_the_resnet_block_computes_x_plus_f_of_f_of_x(skips):
 def test_the_lab_resnet_has_a_skip_around_every_block():
     """Removing the skips must change the lab ResNet's output: every block carries one."""
     gens = lambda: seeding.generators([0], "init")
-    with_skips, without = build("resnet", 1, A.LAB_RESNET, gens()), build("resnet_noskip", 1, A.LAB_RESNET, gens())
+    with_skips, without = build("resnet", 1, LAB_RESNET, gens()), build("resnet_noskip", 1, LAB_RESNET, gens())
     x = torch.randn(1, 16, 2, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         assert not torch.allclose(with_skips(x), without(x))
-    assert len(with_skips.blocks) == A.LAB_RESNET.depth and with_skips.skips and not without.skips
+    assert len(with_skips.blocks) == LAB_RESNET.depth and with_skips.skips and not without.skips
 
 
-@pytest.mark.parametrize("arm", sorted(B.ARMS))
+@pytest.mark.parametrize("arm", sorted(ARMS))
 def test_each_B_arm_is_built_with_the_activation_it_names(arm):
     """The experiment the B claims run for an arm computes that arm's function in every
     hidden layer (a sigmoid arm built as ReLU was once caught only by the claims)."""
     function = {"sigmoid": torch.sigmoid, "relu": torch.relu}[arm]
-    config = B.arm_run(B.ARMS[arm], B.TIERS["smoke"])
+    config = gradient_plan(B_TIERS["smoke"], RunEnvironment())[arm].config
     model = _with_random_biases(build(config.model, 1, config.spec, seeding.generators([0], "init")))
-    x = torch.randn(12, B.DIGIT_NET.in_features, generator=torch.Generator().manual_seed(4))
+    x = torch.randn(12, DIGIT_NET.in_features, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
         _, acts = model.forward_with_activations(x.unsqueeze(0))
     h = x
     layers = [layer for _, layer in model.dense_layers()]
-    assert len(acts) == B.DIGIT_NET.depth == len(layers) - 1
+    assert len(acts) == DIGIT_NET.depth == len(layers) - 1
     for layer, act in zip(layers[:-1], acts):
         h = function(_dense(layer, h))
         torch.testing.assert_close(act[0], h, rtol=1e-5, atol=1e-6)
 
 
 def test_the_two_B_arms_differ_only_in_their_activation():
-    sigmoid, relu = (B.arm_run(B.ARMS[a], B.TIERS["ci"]) for a in ("sigmoid", "relu"))
+    plan = gradient_plan(B_TIERS["ci"], RunEnvironment())
+    sigmoid, relu = plan["sigmoid"].config, plan["relu"].config
     assert sigmoid.spec.activation == "sigmoid" and relu.spec.activation == "relu"
     assert replace(sigmoid, spec=replace(sigmoid.spec, activation="relu")) == relu
 
@@ -89,11 +91,11 @@ def test_A7_bn_arm_has_batch_norm_after_each_hidden_dense_layer_and_the_plain_ar
     """A7's 'bn' arm: Dense -> BN -> ReLU in every hidden layer, BN evaluated on running
     statistics; its plain arm has no BN at all."""
     depth = 4
-    bn = build("ffnet", 1, A.bn_spec(depth, True), seeding.generators([0], "init"))
-    plain = build("ffnet", 1, A.bn_spec(depth, False), seeding.generators([0], "init"))
+    bn = build("ffnet", 1, bn_spec(depth, True), seeding.generators([0], "init"))
+    plain = build("ffnet", 1, bn_spec(depth, False), seeding.generators([0], "init"))
     assert sum(isinstance(m, SeedBatchNorm) for m in bn.modules()) == depth
     assert not any(isinstance(m, SeedBatchNorm) for m in plain.modules())
-    assert A.bn_spec(depth, True).activation == "relu" and isinstance(bn, FFNet)
+    assert bn_spec(depth, True).activation == "relu" and isinstance(bn, FFNet)
     gen = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for norm in bn.norms:
@@ -117,9 +119,9 @@ def test_per_epoch_weight_snapshots_move_wherever_the_weights_moved():
     """The A4 histograms: each epoch's snapshot is that epoch's weights, so snapshots differ
     from epoch 0 exactly as much as ``weight_change`` says (the frozen-probe bug stored
     views, making every epoch's snapshot the final weights)."""
-    config = Run("spirals", "ffnet", replace(A.LAB_FFNET, depth=3), replace(A.LAB_TRAIN, epochs=3), 2,
-                 epoch_probe=True)
-    result = _compute(config, [0, 1])
+    config = DenseRun(dataset="spirals", model="ffnet", spec=replace(LAB_FFNET, depth=3),
+                      train=replace(LAB_TRAIN, epochs=3), epoch_probe=True)
+    result = train_dense(config, [0, 1])
     change = result["weight_change"]          # [S, epochs+1, layers]
     for key, layer in (("weights_0", 0), ("weights_2", 2)):
         snaps = result[key]                   # [S, epochs+1, values]
@@ -139,7 +141,7 @@ def test_A_B_data_sets_split_into_disjoint_training_and_test_points(name):
     assert len(data.y_train) + len(data.y_test) == {"spirals": 1000, "circles": 1000, "digits": 1797}[name]
 
 
-@pytest.mark.parametrize("model, spec", [("ffnet", A.LAB_FFNET), ("resnet", A.LAB_RESNET), ("ffnet", B.DIGIT_NET)])
+@pytest.mark.parametrize("model, spec", [("ffnet", LAB_FFNET), ("resnet", LAB_RESNET), ("ffnet", DIGIT_NET)])
 def test_each_seed_of_an_A_B_net_starts_from_its_own_weights(model, spec):
     """Seeds that shared their initial weights would differ only in minibatch order, and the
     claims' intervals would measure that alone (a planted bug once left A1 passing so)."""

@@ -18,7 +18,8 @@ import pytest
 import torch
 from torch import nn
 
-from claims import test_B_gradients as B
+from claims.b_gradients.experiments import DIGIT_NET, TRAIN
+from claims.b_gradients.judges import MUCH_CLOSER
 from deepclaims import seeding
 from deepclaims.data.embedded import embedded
 from deepclaims.training import Split, one_cpu_thread, train
@@ -32,7 +33,7 @@ WEIGHT_TOLERANCE = 1e-6
 
 
 def plain_digit_net(activation: str) -> nn.Sequential:
-    net = B.DIGIT_NET
+    net = DIGIT_NET
     return plain_ffnet(net.in_features, net.width, net.depth, net.out_features, activation)
 
 
@@ -43,10 +44,10 @@ def digits64() -> Split:
 
 def engine_and_reference(activation: str, **fit_options):
     data = digits64()
-    options = dict(epochs=EPOCHS, batch_size=B.TRAIN.batch_size, lr=B.TRAIN.lr, momentum=B.TRAIN.momentum,
+    options = dict(epochs=EPOCHS, batch_size=TRAIN.batch_size, lr=TRAIN.lr, momentum=TRAIN.momentum,
                    loss="ce") | fit_options
     with one_cpu_thread():
-        engine = build("ffnet", len(SEEDS), replace(B.DIGIT_NET, activation=activation),
+        engine = build("ffnet", len(SEEDS), replace(DIGIT_NET, activation=activation),
                        seeding.generators(SEEDS, "init")).double()
         reference_activation = options.pop("reference_activation", activation)
         nets = []
@@ -54,7 +55,7 @@ def engine_and_reference(activation: str, **fit_options):
             net = plain_digit_net(reference_activation).double()
             copy_seed_weights(net, engine, i)
             nets.append(net)
-        engine_loss = train(engine, data, replace(B.TRAIN, epochs=EPOCHS), SEEDS)["epoch_loss"]
+        engine_loss = train(engine, data, replace(TRAIN, epochs=EPOCHS), SEEDS)["epoch_loss"]
         reference_loss = np.stack([fit(net, data.x_train, data.y_train, data.x_test, data.y_test,
                                        shuffle=seeding.generator(seed, "order"), **options).epoch_loss
                                    for net, seed in zip(nets, SEEDS)])
@@ -94,8 +95,8 @@ def own_init_mean_abs_gradients(activation: str, seed: int, epochs: int) -> np.n
         per_epoch.append([float(layer.weight.grad.abs().mean()) for layer in linears(model)])
         model.zero_grad()
 
-    fit(net, data.x_train, data.y_train, data.x_test, data.y_test, epochs=epochs, batch_size=B.TRAIN.batch_size,
-        lr=B.TRAIN.lr, momentum=B.TRAIN.momentum, loss="ce", on_epoch_end=full_batch_gradients)
+    fit(net, data.x_train, data.y_train, data.x_test, data.y_test, epochs=epochs, batch_size=TRAIN.batch_size,
+        lr=TRAIN.lr, momentum=TRAIN.momentum, loss="ce", on_epoch_end=full_batch_gradients)
     return np.mean(per_epoch, 0)
 
 
@@ -105,5 +106,5 @@ def test_reference_from_its_own_init_agrees_in_direction_with_B1():
         for seed in SEEDS:
             sigmoid = own_init_mean_abs_gradients("sigmoid", seed, epochs)
             relu = own_init_mean_abs_gradients("relu", seed, epochs)
-            assert np.log10(sigmoid[0] / relu[0]) < B.MUCH_CLOSER, (seed, sigmoid, relu)
-            assert sigmoid[0] < sigmoid[B.DIGIT_NET.depth - 1], (seed, sigmoid)
+            assert np.log10(sigmoid[0] / relu[0]) < MUCH_CLOSER, (seed, sigmoid, relu)
+            assert sigmoid[0] < sigmoid[DIGIT_NET.depth - 1], (seed, sigmoid)

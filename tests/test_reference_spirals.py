@@ -20,18 +20,21 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from claims import test_A_depth as A
-from claims.runs import PlainRun, plain_run
+from claims.a_depth.experiments import LAB_FFNET, LAB_RESNET, LAB_TRAIN, TIERS
+from claims.a_depth.judges import LEARNED_ACCURACY
+from claims.runs import PlainRun, train_plain_reference
 from deepclaims import seeding
+from deepclaims.experiment import Planned
 from deepclaims.data.embedded import embedded
 from deepclaims.training import Split, one_cpu_thread, train
 from models.mlp import build
 from models.plain_reference import PlainResNet, copy_seed_weights, fit, linears, plain_ffnet
+from tests.plan_runs import run_plan
 
 SEEDS = [0, 1, 2, 3]
 FAMILIES = {  # model: (engine spec, reference constructor)
-    "ffnet": (A.LAB_FFNET, lambda: plain_ffnet(2, 5, 31, 1)),
-    "resnet": (A.LAB_RESNET, lambda: PlainResNet(2, 5, 20, 1)),
+    "ffnet": (LAB_FFNET, lambda: plain_ffnet(2, 5, 31, 1)),
+    "resnet": (LAB_RESNET, lambda: PlainResNet(2, 5, 20, 1)),
 }
 EPOCHS = 1
 LOSS_TOLERANCE = 1e-6      # the engine sums an epoch's losses in float32 (about 1e-7 of rounding)
@@ -52,9 +55,9 @@ def engine_and_reference(model: str, epochs: int = EPOCHS, reference=None, **fit
             net = (reference or make_reference)().double()
             copy_seed_weights(net, engine, i)
             nets.append(net)
-        engine_loss = train(engine, data, replace(A.LAB_TRAIN, epochs=epochs), SEEDS)["epoch_loss"]
-        options = dict(epochs=epochs, batch_size=A.LAB_TRAIN.batch_size, lr=A.LAB_TRAIN.lr,
-                       momentum=A.LAB_TRAIN.momentum, loss="bce") | fit_options
+        engine_loss = train(engine, data, replace(LAB_TRAIN, epochs=epochs), SEEDS)["epoch_loss"]
+        options = dict(epochs=epochs, batch_size=LAB_TRAIN.batch_size, lr=LAB_TRAIN.lr,
+                       momentum=LAB_TRAIN.momentum, loss="bce") | fit_options
         reference_loss = np.stack([
             fit(net, data.x_train, data.y_train, data.x_test, data.y_test,
                 shuffle=seeding.generator(seed, "order"), **options).epoch_loss
@@ -74,7 +77,7 @@ def test_reference_matches_the_engine_from_the_same_weights_and_batches(model):
 
 @pytest.mark.parametrize("model, planted", [
     ("ffnet", {"momentum": 0.0}),                        # plain SGD instead of momentum
-    ("ffnet", {"lr": A.LAB_TRAIN.lr * 1.1}),             # a learning rate 10% off
+    ("ffnet", {"lr": LAB_TRAIN.lr * 1.1}),             # a learning rate 10% off
     ("resnet", {"reference": lambda: _NoSkipResNet()}),  # the reference without its skips
 ])
 def test_the_comparison_catches_a_planted_difference(model, planted):
@@ -98,15 +101,15 @@ class _NoSkipResNet(PlainResNet):
 @pytest.fixture(scope="module")
 def own_init_outcomes(result_cache):
     """Test accuracies of the reference trained from its own draws, 8 seeds, 100 epochs (A's ci budget)."""
-    budget = replace(A.LAB_TRAIN, epochs=A.TIERS["ci"].epochs)
-    return {model: plain_run(result_cache, "reference_spirals",
-                             PlainRun("spirals", model, spec, budget, 8), seed_base=0)["test_acc"]
+    budget = replace(LAB_TRAIN, epochs=TIERS["ci"].epochs)
+    plan = {model: Planned(train_plain_reference, PlainRun(dataset="spirals", model=model, spec=spec, train=budget), 8)
             for model, (spec, _) in FAMILIES.items()}
+    return {model: result["test_acc"] for model, result in run_plan(plan, result_cache).items()}
 
 
 def test_reference_from_its_own_init_agrees_in_direction_with_A1_and_A2(own_init_outcomes):
-    ffnet_learned = (own_init_outcomes["ffnet"] >= A.LEARNED_ACCURACY).mean()
-    resnet_learned = (own_init_outcomes["resnet"] >= A.LEARNED_ACCURACY).mean()
+    ffnet_learned = (own_init_outcomes["ffnet"] >= LEARNED_ACCURACY).mean()
+    resnet_learned = (own_init_outcomes["resnet"] >= LEARNED_ACCURACY).mean()
     assert ffnet_learned < 0.5, f"reference FFNet-32: {ffnet_learned:.2f} of runs learned (A1: under half)"
     assert resnet_learned > 0.5, f"reference ResNet: {resnet_learned:.2f} of runs learned (A2: over half)"
     assert own_init_outcomes["resnet"].mean() > own_init_outcomes["ffnet"].mean()
