@@ -185,3 +185,16 @@ def test_a_lab_run_says_which_claims_read_real_data_and_which_use_stand_ins():
                           "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True).stdout
     assert ("deepclaims: at lab, C1-C5 use the embedded stand-in for mnist; C7-C8 use the embedded stand-in for "
             "fashion_mnist") in out
+
+
+def test_collect_only_at_lab_estimates_the_run_size():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "pytest", "claims/", "--fidelity", "lab", "--collect-only", "-q",
+                          "--claim", "A5", "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "test_claim[A5]" in out.stdout and "test_claim[A1]" not in out.stdout
+    assert "deepclaims: at lab, A would run " in out.stdout and " training epochs in all" in out.stdout
