@@ -16,26 +16,27 @@ import time
 import pytest
 import torch
 
-from claims.dying_relu_runs import CollapseRun, train_collapse
+from claims.d_dying_relu.runs import CollapseRun, train_collapse
 
 TRAININGS = 1000
 LOOP_SAMPLE = 8
 BENCH_EPOCHS = 2
 
 
-def _config(seeds: int, device: str = "cpu") -> CollapseRun:
-    return CollapseRun(seeds, BENCH_EPOCHS, (BENCH_EPOCHS,), targets=("abs",), arms=("relu_he",), device=device)
+def _config(device: str = "cpu") -> CollapseRun:
+    return CollapseRun(epochs=BENCH_EPOCHS, checkpoints=(BENCH_EPOCHS,), targets=("abs",), arms=("relu_he",),
+                       device=device)
 
 
 def test_D_vectorised_vs_loop_cpu(benchmark, ratio):
     def loop_sample() -> float:
         start = time.perf_counter()
         for seed in range(LOOP_SAMPLE):
-            train_collapse(_config(1), [seed])
+            train_collapse(_config(), [seed])
         return time.perf_counter() - start
 
     loop_s = loop_sample()
-    result = benchmark.pedantic(lambda: train_collapse(_config(TRAININGS), range(TRAININGS)), rounds=1,
+    result = benchmark.pedantic(lambda: train_collapse(_config(), range(TRAININGS)), rounds=1,
                                 iterations=1)
     vectorised_s = benchmark.stats.stats.mean
     loop_estimate_s = loop_s * TRAININGS / LOOP_SAMPLE
@@ -52,8 +53,8 @@ def test_D_vectorised_vs_loop_cpu(benchmark, ratio):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_D_vectorised_cuda(benchmark):
-    config = _config(TRAININGS, "cuda")
-    train_collapse(_config(8, "cuda"), range(8))           # warm up kernels and the allocator
+    config = _config("cuda")
+    train_collapse(config, range(8))                       # warm up kernels and the allocator
 
     def run():
         out = train_collapse(config, range(TRAININGS))     # returns numpy arrays: synchronised

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from claims.dying_relu_runs import BornDeadGrid, CollapseRun, born_dead_by_depth, train_collapse
+from claims.d_dying_relu.runs import BornDeadGrid, CollapseRun, born_dead_by_depth, train_collapse
 from deepclaims import seeding
 from deepclaims.errors import ConfigError
 from models.lu_nets import RAI_SIGMA, LuNet, LuNetSpec, born_dead, dead_layers, input_grid
@@ -136,7 +136,7 @@ def test_init_scheme_and_slope_validation():
 
 
 def test_seed_result_does_not_depend_on_batching():
-    config = CollapseRun(seeds=8, epochs=2, checkpoints=(1, 2), n_train=192)
+    config = CollapseRun(epochs=2, checkpoints=(1, 2), n_train=192)
     together = train_collapse(config, range(8))
     halves = [train_collapse(config, range(0, 4)), train_collapse(config, range(4, 8))]
     for key, value in together.items():
@@ -146,8 +146,8 @@ def test_seed_result_does_not_depend_on_batching():
 
 
 def test_relu_and_leaky_arms_of_a_seed_start_from_the_same_weights():
-    config = CollapseRun(seeds=2, epochs=1, checkpoints=(1,), n_train=64)
-    from claims.dying_relu_runs import build
+    config = CollapseRun(epochs=1, checkpoints=(1,), n_train=64)
+    from claims.d_dying_relu.runs import build
     model = build(config, [0, 1])
     arms = list(config.arms)
     relu, leaky, rai = arms.index("relu_he"), arms.index("leaky_he"), arms.index("relu_rai")
@@ -158,10 +158,10 @@ def test_relu_and_leaky_arms_of_a_seed_start_from_the_same_weights():
 
 
 def test_born_dead_grid_is_monotone_in_depth():
-    res = born_dead_by_depth(BornDeadGrid(nets=64, widths=(2, 3), max_hidden=12), range(64))["born_dead"]
+    res = born_dead_by_depth(BornDeadGrid(widths=(2, 3), max_hidden=12), range(64))["born_dead"]
     assert res.shape == (64, 2, 12)
     assert not (res[:, :, :-1] & ~res[:, :, 1:]).any()        # dead at depth d => dead deeper
-    leaky = born_dead_by_depth(BornDeadGrid(nets=16, widths=(2,), max_hidden=12, slope=0.01), range(16))
+    leaky = born_dead_by_depth(BornDeadGrid(widths=(2,), max_hidden=12, slope=0.01), range(16))
     assert not leaky["born_dead"].any()
 
 
@@ -204,10 +204,10 @@ def _arm_layers(model, config: CollapseRun, arm: str, seed_index: int, target_in
 
 
 def test_each_arm_has_the_slope_and_initialisation_it_names():
-    from claims.dying_relu_runs import build
+    from claims.d_dying_relu.runs import build
     from models.lu_nets import draw_nets
 
-    config = CollapseRun(seeds=3, epochs=1, checkpoints=(1,), n_train=64,
+    config = CollapseRun(epochs=1, checkpoints=(1,), n_train=64,
                          arms=("relu_he", "leaky_he", "relu_rai", "relu_he_bias"))
     seeds = [5, 6, 7]
     model = build(config, seeds)
@@ -231,9 +231,9 @@ def test_each_arm_has_the_slope_and_initialisation_it_names():
 def test_leaky_arm_computes_a_leaky_activation():
     # The slope is not only stored: a negative pre-activation passes at 0.01 in the leaky
     # arm and at 0 in the ReLU arm.
-    from claims.dying_relu_runs import build
+    from claims.d_dying_relu.runs import build
 
-    config = CollapseRun(seeds=1, epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
+    config = CollapseRun(epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
                          arms=("relu_he", "leaky_he"))
     model = build(config, [0])
     z = torch.tensor([[-2.0, 3.0]])
@@ -251,9 +251,9 @@ def test_rai_rows_have_one_asymmetric_entry_in_zero_one():
 
 
 def test_overrides_swap_an_arms_mechanism_for_negative_controls():
-    from claims.dying_relu_runs import build
+    from claims.d_dying_relu.runs import build
 
-    config = CollapseRun(seeds=2, epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
+    config = CollapseRun(epochs=1, checkpoints=(1,), n_train=64, targets=("abs",),
                          arms=("relu_he", "leaky_he", "relu_rai"),
                          overrides=(("leaky_he", 0.0, "he"), ("relu_rai", 0.0, "he")))
     model = build(config, [0, 1])
@@ -264,12 +264,12 @@ def test_overrides_swap_an_arms_mechanism_for_negative_controls():
             assert other[2] == 0.0
             assert all(torch.equal(a, b) for a, b in zip(relu[0] + relu[1], other[0] + other[1]))
     with pytest.raises(ConfigError):
-        CollapseRun(seeds=2, epochs=1, checkpoints=(1,), arms=("relu_he",), overrides=(("leaky_he", 0.0, "he"),))
+        CollapseRun(epochs=1, checkpoints=(1,), arms=("relu_he",), overrides=(("leaky_he", 0.0, "he"),))
 
 
 def test_born_dead_grid_draws_the_initialisation_it_names():
-    zero = born_dead_by_depth(BornDeadGrid(nets=400, widths=(3,), max_hidden=9), range(400))["born_dead"]
-    variant = born_dead_by_depth(BornDeadGrid(nets=400, widths=(3,), max_hidden=9, init="he_bias"),
+    zero = born_dead_by_depth(BornDeadGrid(widths=(3,), max_hidden=9), range(400))["born_dead"]
+    variant = born_dead_by_depth(BornDeadGrid(widths=(3,), max_hidden=9, init="he_bias"),
                                  range(400))["born_dead"]
     assert not np.array_equal(zero, variant)
     assert zero[:, 0, -1].mean() > variant[:, 0, -1].mean()

@@ -26,9 +26,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from claims import test_D_dying_relu as D
-from claims.dying_relu_runs import (COLLAPSE_FRACTION, BornDeadGrid, CollapseRun, born_dead_by_depth,
-                                    seed_inputs, train_collapse)
+from claims.d_dying_relu import judges as D
+from claims.d_dying_relu.runs import (COLLAPSE_FRACTION, BornDeadGrid, CollapseRun, born_dead_by_depth,
+                                      seed_inputs, train_collapse)
 from deepclaims import seeding
 from deepclaims.stats import proportion
 from deepclaims.training import one_cpu_thread
@@ -130,7 +130,7 @@ def alive_relu_seeds(count: int) -> list[int]:
 
 def test_reference_reaches_the_engines_numbers_from_the_same_weights_and_batches():
     seeds = sorted({0, 1, *alive_relu_seeds(3)})
-    config = CollapseRun(len(seeds), 2, (1, 2), targets=("abs",), arms=tuple(ARM_SETUP))
+    config = CollapseRun(epochs=2, checkpoints=(1, 2), targets=("abs",), arms=tuple(ARM_SETUP))
     engine = train_collapse(config, seeds)
     x_engine = seed_inputs(seeds[:1], config.n_train)[0]
     x_user = torch.empty(config.n_train, 1).uniform_(-HALF_WIDTH, HALF_WIDTH,
@@ -172,7 +172,7 @@ def user_born():
 
 @pytest.fixture(scope="module")
 def engine_born():
-    grid = BornDeadGrid(BORN_DEAD_NETS, WIDTHS, D.REFERENCE_HIDDEN, grid_points=1001)
+    grid = BornDeadGrid(widths=WIDTHS, max_hidden=D.REFERENCE_HIDDEN, grid_points=1001)
     born = born_dead_by_depth(grid, range(BORN_DEAD_NETS))["born_dead"][:, :, -1]
     return {w: born[:, wi] for wi, w in enumerate(WIDTHS)}
 
@@ -227,7 +227,8 @@ def test_user_trainings_collapse_like_the_engines():
     seeds = [20_000 + i for i in range(COLLAPSE_NETS)]
     relu = np.array([user_collapse_training(s) for s in seeds])
     leaky = np.array([user_collapse_training(s, slope=0.01) for s in seeds])
-    config = CollapseRun(200, COLLAPSE_EPOCHS, (COLLAPSE_EPOCHS,), targets=("abs",), arms=("relu_he", "leaky_he"))
+    config = CollapseRun(epochs=COLLAPSE_EPOCHS, checkpoints=(COLLAPSE_EPOCHS,), targets=("abs",),
+                         arms=("relu_he", "leaky_he"))
     engine = train_collapse(config, range(200))
     engine_relu = D.flags(engine, config, "relu_he")
     user_est, engine_est = proportion(relu), proportion(engine_relu)

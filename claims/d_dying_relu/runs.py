@@ -23,24 +23,36 @@ standard deviation of its output over a 1001-point grid of [-sqrt(7), sqrt(7)] i
 COLLAPSE_FRACTION (1%) of the target's standard deviation over the same grid. A net with
 a dead hidden layer is exactly constant, so it falls far below that; a net that fits even
 one kink of the target sits far above.
+
+Both are :func:`deepclaims.experiment.experiment` functions: a keyword-built frozen
+configuration and a list of seeds in, per-seed arrays out (seeds on axis 0); the seed
+count is the plan's (``Planned.seeds``), not the configuration's. A seed's numbers do not
+depend on which shard holds it (the four-arm ci run gives bit-identical arrays as one
+shard of 96 seeds and as two of 48), so the shard sizes only trade workers against
+per-step overhead.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from deepclaims import seeding
-from deepclaims.cache import ResultCache
 from deepclaims.errors import ConfigError
-from deepclaims.training import one_cpu_thread
+from deepclaims.experiment import experiment
 from models.lu_nets import INITS, LuNet, LuNetSpec, dead_layers, input_grid
 
 HALF_WIDTH = math.sqrt(7.0)
 GRID_POINTS = 1001
 COLLAPSE_FRACTION = 0.01
+# Seeds per cached shard. 500 single-net seeds make about a third of a second per epoch
+# on one CPU thread; smaller shards pay the per-step overhead of a training loop again
+# for every shard. The four-arm run's 12 nets per seed fit 500 seeds alike.
+COLLAPSE_SHARD = 500
+# Born-dead draws are initialisation only (about 1.6 s for 1000 nets of every ci width).
+BORN_DEAD_SHARD = 1000
 
 
 def _abs(x):
@@ -65,9 +77,8 @@ ARM_LABELS = {"relu_he": "ReLU, He", "leaky_he": "leaky ReLU 0.01, He", "relu_ra
               "relu_he_bias": "ReLU, He + N(0, 2/fan_in) biases"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CollapseRun:
-    seeds: int
     epochs: int
     checkpoints: tuple[int, ...]   # epochs after which the collapse status is recorded
     n_train: int = 3000
@@ -124,14 +135,20 @@ def output_spread(model: LuNet, grid: torch.Tensor) -> torch.Tensor:
     return out.std(dim=1)
 
 
-def train_collapse(config: CollapseRun, seeds) -> dict[str, np.ndarray]:
+def collapse_one_epoch(config: CollapseRun) -> CollapseRun:
+    """The run trained for one epoch, checked once (the lab dry run's shrink)."""
+    return replace(config, epochs=1, checkpoints=(1,))
+
+
+def collapse_size(config: CollapseRun) -> tuple[int, int]:
+    """Every (target, arm) net of a seed is one training."""
+    return len(config.targets) * len(config.arms), config.epochs
+
+
+@experiment("D_collapse", one_step=collapse_one_epoch, size=collapse_size, shard_size=COLLAPSE_SHARD)
+def train_collapse(config: CollapseRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train every (seed, target, arm) net; arrays are [seeds, targets, arms(, checkpoints)]."""
     device = torch.device(config.device)
-    with one_cpu_thread(device):
-        return _train_collapse(config, [int(s) for s in seeds], device)
-
-
-def _train_collapse(config: CollapseRun, seeds: list[int], device: torch.device) -> dict[str, np.ndarray]:
     s_n, t_n, a_n = len(seeds), len(config.targets), len(config.arms)
     x = seed_inputs(seeds, config.n_train).to(device)                                   # [S, N, 1]
     y = torch.stack([TARGETS[t](x.squeeze(-1)) for t in config.targets], 1)             # [S, T, N]
@@ -171,11 +188,6 @@ def _train_collapse(config: CollapseRun, seeds: list[int], device: torch.device)
             "grid_mse": grid_mse.cpu().numpy().astype(np.float64)}
 
 
-def collapse_run(cache: ResultCache, config: CollapseRun, seed_base: int, shard_size: int) -> dict[str, np.ndarray]:
-    seeds = seeding.seed_range(seed_base, config.seeds)
-    return cache.sharded("D_collapse", config, seeds, lambda s: train_collapse(config, s), shard_size)
-
-
 def collapsed(result: dict, checkpoint: int = -1) -> np.ndarray:
     """[seeds, targets, arms] booleans: output spread below COLLAPSE_FRACTION of the target's."""
     return result["spread_ratio"][..., checkpoint] < COLLAPSE_FRACTION
@@ -183,9 +195,8 @@ def collapsed(result: dict, checkpoint: int = -1) -> np.ndarray:
 
 # ---------------------------------------------------------------- born dead at init (D3)
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BornDeadGrid:
-    nets: int                       # nets per width (every depth reuses them, see below)
     widths: tuple[int, ...]
     max_hidden: int
     grid_points: int = GRID_POINTS
@@ -194,7 +205,17 @@ class BornDeadGrid:
     device: str = "cpu"
 
 
-def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
+def as_drawn(config: BornDeadGrid) -> BornDeadGrid:
+    """Born-dead counts draw nets and train none: the dry run's 'one step' is the run itself."""
+    return config
+
+
+def no_training(config: BornDeadGrid) -> tuple[int, int]:
+    return 0, 0
+
+
+@experiment("D_born_dead", one_step=as_drawn, size=no_training, shard_size=BORN_DEAD_SHARD)
+def born_dead_by_depth(config: BornDeadGrid, seeds: list[int]) -> dict[str, np.ndarray]:
     """[seeds, widths, depths] booleans: is the net of ``d`` hidden layers born dead?
 
     For each width one net (initialised by ``config.init``) of ``max_hidden`` hidden layers is drawn per seed;
@@ -202,18 +223,11 @@ def born_dead_by_depth(config: BornDeadGrid, seeds) -> dict[str, np.ndarray]:
     net is dead iff one of them is dead on the grid. So one draw gives every depth, and
     the depths are paired (a net dead at depth d is dead at every greater depth).
     """
-    seeds = [int(s) for s in seeds]
     grid = input_grid(-HALF_WIDTH, HALF_WIDTH, config.grid_points).to(config.device)
     out = []
-    with one_cpu_thread(torch.device(config.device)):
-        for width in config.widths:
-            model = LuNet(len(seeds), LuNetSpec(config.max_hidden, width), config.slope)
-            model.reset(seeding.generators(seeds, "init"), config.init)
-            dead = dead_layers(model.to(config.device), grid)          # [S, hidden]
-            out.append(torch.cummax(dead.to(torch.int8), dim=1).values.bool())
+    for width in config.widths:
+        model = LuNet(len(seeds), LuNetSpec(config.max_hidden, width), config.slope)
+        model.reset(seeding.generators(seeds, "init"), config.init)
+        dead = dead_layers(model.to(config.device), grid)          # [S, hidden]
+        out.append(torch.cummax(dead.to(torch.int8), dim=1).values.bool())
     return {"born_dead": torch.stack(out, 1).cpu().numpy()}
-
-
-def born_dead_run(cache: ResultCache, config: BornDeadGrid, seed_base: int, shard_size: int):
-    seeds = seeding.seed_range(seed_base, config.nets)
-    return cache.sharded("D_born_dead", config, seeds, lambda s: born_dead_by_depth(config, s), shard_size)
