@@ -47,9 +47,10 @@ from models.lu_nets import INITS, LuNet, LuNetSpec, dead_layers, input_grid
 HALF_WIDTH = math.sqrt(7.0)
 GRID_POINTS = 1001
 COLLAPSE_FRACTION = 0.01
-# Seeds per cached shard. 500 single-net seeds make about a third of a second per epoch
-# on one CPU thread; smaller shards pay the per-step overhead of a training loop again
-# for every shard. The four-arm run's 12 nets per seed fit 500 seeds alike.
+# Seeds per cached shard. 500 single-net seeds train at about a third of a second per
+# epoch on one CPU thread, and every further shard pays a training loop's per-step
+# overhead again. The four-arm run (12 nets a seed) is one shard at ci (96 seeds) and
+# two at lab (1000 seeds).
 COLLAPSE_SHARD = 500
 # Born-dead draws are initialisation only (about 1.6 s for 1000 nets of every ci width).
 BORN_DEAD_SHARD = 1000
