@@ -2,7 +2,7 @@
 local to the modules that use them rather than applying to every test)."""
 import pytest
 
-from claims.init_runs import probe_batch
+from claims.c_init.inputs import probe_batch
 from deepclaims.training import one_cpu_thread
 
 
@@ -17,5 +17,5 @@ def one_thread():
 @pytest.fixture(scope="module")
 def batch():
     """The first 128 probe images of C1-C5's fixed batch (the embedded stand-in)."""
-    x, y, _ = probe_batch(None, 128)
+    x, y, _ = probe_batch("upsampled_digits", None, 128)
     return x, y

@@ -65,7 +65,7 @@ def test_stack_rejects_bad_specs():
 
 def test_he_keeps_relu_second_moment_in_expectation():
     """Sanity for the C3/C4 statistics: He's per-layer second-moment ratio is 1 on average."""
-    from claims.init_runs import layer_ratio
+    from claims.c_init.judges import layer_ratio
     x = torch.randn(256, 100)
     model = build_stack(StackSpec(in_features=100, activation="relu", init="he_normal"), gens(range(16)))
     _, _, post = model.trace(x)

@@ -4,7 +4,7 @@ PyTorch: one ``nn.Sequential`` per seed, ``torch.optim.SGD``,
 
 1. Given the same initial weights and the same minibatch order, the reference reaches the
    same per-seed loss history and final scores as the seed-batched engine
-   (``claims.init_runs._train_stack``). Both run in float64 here: in float32 the two agree
+   (``claims.c_init.runs.train_stack``). Both run in float64 here: in float32 the two agree
    to 1e-7 for the first steps, and then a rounding difference now and then (a ReLU input
    a few ulp from 0) grows along the trajectory to 1e-3 after two epochs, which would hide
    a real discrepancy of that size; in float64 they agree to 1e-12 at every step.
@@ -20,9 +20,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import claims.init_runs
-from claims.init_runs import StackTrain, _train_stack
-from claims.test_C_init import C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, judge_C3, judge_C6, scheme
+from claims.c_init import inputs
+from claims.c_init.experiments import C6_TRAIN, CLIP_NORM, EXPLODING, LAB_002_TRAIN, scheme
+from claims.c_init.judges import clipping_tames, he_holds_relu
+from claims.c_init.runs import StackTrain, train_stack
 from deepclaims import seeding
 from deepclaims.training import Split, TrainConfig
 from models.init_stacks import StackSpec, build_stack
@@ -30,15 +31,14 @@ from models.plain_reference import copy_seed_weights, sgd_epochs
 from tests.controls import recorder, verdict
 from tests.test_reference_init_stacks import (expected, nn_init, plain_net, reference_statistics,
                                               stacked)
-from claims.init_runs import probe_batch
 from tests.init_stack_fixtures import one_thread  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
 def in_float64(monkeypatch):
     """Weights drawn and data served in float64, for the engine and the reference alike."""
-    float32_split = claims.init_runs.stack_split
-    monkeypatch.setattr(claims.init_runs, "stack_split", lambda: Split(
+    float32_split = inputs.stack_split
+    monkeypatch.setattr(inputs, "stack_split", lambda: Split(
         *(t.double() if t.is_floating_point() else t for t in astuple_split(float32_split()))))
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
@@ -53,7 +53,7 @@ def astuple_split(data: Split) -> tuple:
 def train_plain(net, seed: int, config: TrainConfig) -> dict:
     """Train one seed's net as a user would, drawing each epoch's minibatch order from the
     seed's 'order' stream (the engine's), so both see the same batches."""
-    data = claims.init_runs.stack_split()
+    data = inputs.stack_split()
     with torch.no_grad():
         init_loss = float(F.cross_entropy(net(data.x_train), data.y_train))
     history = sgd_epochs(net, data.x_train, data.y_train, lambda m, xb, yb: F.cross_entropy(m(xb), yb),
@@ -78,7 +78,7 @@ CASES = {
 def test_engine_matches_plain_pytorch_given_the_same_weights_and_batches(case, in_float64):
     spec, config = CASES[case]
     seeds = [0, 5]
-    engine = _train_stack(StackTrain(spec, config, len(seeds)), seeds)
+    engine = train_stack(StackTrain(spec=spec, train=config), seeds)
     batched = build_stack(spec, seeding.generators(seeds, "init"))
     for i, seed in enumerate(seeds):
         ref = train_plain(copy_seed_weights(plain_net(spec), batched, i), seed, config)
@@ -113,7 +113,7 @@ def nn_init_training(spec, config, seeds) -> dict:
 
 
 def test_C3_verdict_from_nn_init(tmp_path):
-    x, y, _ = probe_batch(None, 128)
+    x, y, _ = inputs.probe_batch("upsampled_digits", None, 128)
 
     def statistics(init):
         spec = scheme("relu", init)
@@ -127,7 +127,7 @@ def test_C3_verdict_from_nn_init(tmp_path):
     train = {init: nn_init_training(StackSpec(in_features=64, activation="relu", init=init), config, range(10))
              for init in ("he_normal", "glorot_normal")}
     rec = recorder("C3", tmp_path)
-    judge_C3(rec, statistics("he_normal"), statistics("glorot_normal"), train["he_normal"], train["glorot_normal"])
+    he_holds_relu(rec, statistics("he_normal"), statistics("glorot_normal"), train["he_normal"], train["glorot_normal"])
     assert verdict(rec) == expected("C3"), "\n".join(p.message() for p in rec.parts)
 
 
@@ -136,5 +136,5 @@ def test_C6_verdict_from_nn_init(tmp_path):
     unclipped = nn_init_training(EXPLODING, config, range(10))
     clipped = nn_init_training(EXPLODING, replace(config, clip_norm=CLIP_NORM), range(10))
     rec = recorder("C6", tmp_path)
-    judge_C6(rec, unclipped, clipped)
+    clipping_tames(rec, unclipped, clipped)
     assert verdict(rec) == expected("C6"), "\n".join(p.message() for p in rec.parts)

@@ -5,7 +5,7 @@ modules, initialise it with ``nn.init``, push the batch through one seed at a ti
 read the statistics off forward hooks and ``.grad``. Two checks:
 
 1. Given the same weights, the reference reaches the same per-layer statistics and
-   gradient norms as the seed-batched probe (``claims.init_runs.probe_layers``), seed by
+   gradient norms as the seed-batched probe (``claims.c_init.runs.probe_layers``), seed by
    seed. This pins the probe: each layer's number is that layer's own, each arm runs the
    activation it names, biases are zero.
 2. From ``nn.init``'s own draws (``torch.manual_seed(seed)``, one seed at a time), the
@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from claims.expected import EXPECTED
-from claims.init_runs import layer_ratio, probe_layers
-from claims.test_C_init import (LARGE_SIGMA, RECOMMENDED_INIT, SATURATING, SMALL_SIGMA, judge_C1, judge_C2,
-                                judge_C4, judge_C5, normal, scheme)
+from claims.c_init.experiments import LARGE_SIGMA, RECOMMENDED_INIT, SATURATING, SMALL_SIGMA, normal, scheme
+from claims.c_init.judges import (collapse_saturate_vanish, layer_ratio, non_saturating_far_larger,
+                                  sigmas_shrink_hold_grow, tanh_spread_held)
+from claims.c_init.runs import probe_layers
 from deepclaims.verdict import REPRODUCED
 from models.plain_reference import copy_seed_weights
 from tests.controls import recorder, verdict
@@ -156,13 +157,13 @@ def test_C1_verdict_from_nn_init(reference, tmp_path):
         ev[f"{act}_small"] = reference(normal(act, SMALL_SIGMA))
         ev[f"{act}_large"] = reference(normal(act, LARGE_SIGMA))
     rec = recorder("C1", tmp_path)
-    judge_C1(rec, ev)
+    collapse_saturate_vanish(rec, ev)
     assert verdict(rec) == expected("C1"), "\n".join(p.message() for p in rec.parts)
 
 
 def test_C2_verdict_from_nn_init(reference, tmp_path):
     rec = recorder("C2", tmp_path)
-    judge_C2(rec, reference(scheme("tanh", "glorot_normal")))
+    tanh_spread_held(rec, reference(scheme("tanh", "glorot_normal")))
     assert verdict(rec) == expected("C2")
 
 
@@ -171,11 +172,11 @@ def test_C3_C4_second_moments_from_nn_init(reference, tmp_path):
     xavier = layer_ratio(reference(scheme("relu", "glorot_normal"))["second_moment"])
     assert 0.8 < he.mean() < 1.25 and 0.4 < xavier.mean() < 0.6
     rec = recorder("C4", tmp_path)
-    judge_C4(rec, {s: reference(normal("relu", s)) for s in (0.10, 0.14, 0.28)})
+    sigmas_shrink_hold_grow(rec, {s: reference(normal("relu", s)) for s in (0.10, 0.14, 0.28)})
     assert verdict(rec) == expected("C4")
 
 
 def test_C5_verdict_from_nn_init(reference, tmp_path):
     rec = recorder("C5", tmp_path)
-    judge_C5(rec, {a: reference(scheme(a, i)) for a, i in RECOMMENDED_INIT.items()})
+    non_saturating_far_larger(rec, {a: reference(scheme(a, i)) for a, i in RECOMMENDED_INIT.items()})
     assert verdict(rec) == expected("C5"), "\n".join(p.message() for p in rec.parts)

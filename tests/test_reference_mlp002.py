@@ -4,7 +4,7 @@ minibatches, ``model.eval()`` for every evaluation.
 
 1. Given the same initial weights and minibatch order, the reference reaches the same
    per-seed loss history, validation accuracy per epoch, and scaled / unscaled (x255)
-   validation scores as the seed-batched engine (``claims.init_runs._train_mlp002``), with
+   validation scores as the seed-batched engine (``claims.c_init.runs.train_mlp002``), with
    and without BN. Both in float64, for the reason given in test_reference_digits_training.
    Since the reference evaluates with ``nn.BatchNorm1d`` in eval mode, this pins the
    engine's evaluation to running statistics.
@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from claims.init_runs import MLP002Run, _train_mlp002, mlp002_data
-from claims.test_C_init import LAB_002_TRAIN, UNSCALED_FACTOR, judge_C7, judge_C8
+from claims.c_init import inputs
+from claims.c_init.experiments import LAB_002_TRAIN, UNSCALED_FACTOR
+from claims.c_init.judges import bn_faster_and_better, unscaled_inputs_degrade
+from claims.c_init.runs import MLP002Run, train_mlp002
 from deepclaims import seeding
 from deepclaims.training import Split, TrainConfig
 from models.mlp002 import MLP002Spec, build_mlp002
@@ -67,20 +69,24 @@ def train_plain(net, seed: int, data: Split, config: TrainConfig) -> dict:
 
 
 @pytest.fixture
-def float64_digits():
-    data, desc = mlp002_data("digits", None)
+def float64_digits(monkeypatch):
+    """The digits split in float64, served to the engine's training too, and float64 weights."""
+    data, desc = inputs.mlp002_data("digits", None)
+    wide = Split(data.x_train.double(), data.y_train, data.x_test.double(), data.y_test)
+    monkeypatch.setattr(inputs, "mlp002_data", lambda dataset, data_dir: (wide, desc))
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
-    yield Split(data.x_train.double(), data.y_train, data.x_test.double(), data.y_test), desc
+    yield wide
     torch.set_default_dtype(before)
 
 
 @pytest.mark.parametrize("batch_norm", [True, False], ids=["with BN", "without BN"])
 def test_engine_matches_plain_pytorch_given_the_same_weights_and_batches(batch_norm, float64_digits):
-    data, desc = float64_digits
+    data = float64_digits
     seeds = [0, 3]
     config = replace(LAB_002_TRAIN, epochs=2)
-    engine = _train_mlp002(MLP002Run(desc, batch_norm, config, len(seeds), UNSCALED_FACTOR), seeds, data)
+    engine = train_mlp002(MLP002Run(dataset="digits", batch_norm=batch_norm, train=config,
+                                    mismatch_scale=UNSCALED_FACTOR), seeds)
     batched = build_mlp002(MLP002Spec(in_features=64, batch_norm=batch_norm), seeding.generators(seeds, "init"))
     for i, seed in enumerate(seeds):
         ref = train_plain(copy_seed_weights(plain_mlp002(64, batch_norm), batched, i), seed, data, config)
@@ -103,7 +109,7 @@ def nn_init_mlp002(batch_norm: bool) -> nn.Sequential:
 
 
 def test_C7_C8_verdicts_from_nn_init(tmp_path):
-    data, _ = mlp002_data("digits", None)
+    data, _ = inputs.mlp002_data("digits", None)
     runs = {True: [], False: []}
     for batch_norm in runs:
         for seed in range(6):
@@ -111,8 +117,8 @@ def test_C7_C8_verdicts_from_nn_init(tmp_path):
             runs[batch_norm].append(train_plain(nn_init_mlp002(batch_norm), seed, data, LAB_002_TRAIN))
     bn, plain = ({k: np.array([r[k] for r in runs[arm]]) for k in runs[arm][0]} for arm in (True, False))
     rec = recorder("C7", tmp_path)
-    judge_C7(rec, bn, plain)
+    bn_faster_and_better(rec, bn, plain)
     assert verdict(rec) == expected("C7"), "\n".join(p.message() for p in rec.parts)
     rec = recorder("C8", tmp_path)
-    judge_C8(rec, bn)
+    unscaled_inputs_degrade(rec, bn)
     assert verdict(rec) == expected("C8"), "\n".join(p.message() for p in rec.parts)

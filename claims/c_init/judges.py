@@ -250,7 +250,8 @@ def judge_C3(claim, c_relu, c_budget, c_tier, seed_base) -> None:
                                   f"{c_tier.train_seeds} seeds; same hidden stack (5 x 100 ReLU)")
     claim.note("final training loss He / Xavier (mean)",
                f"{he_train['train_loss'].mean():.3f} / {xa_train['train_loss'].mean():.3f}")
-    claim.note("test accuracy He / Xavier (mean)", f"{he_train['test_acc'].mean():.3f} / {xa_train['test_acc'].mean():.3f}")
+    claim.note("test accuracy He / Xavier (mean)",
+               f"{he_train['test_acc'].mean():.3f} / {xa_train['test_acc'].mean():.3f}")
 
 
 # ---------------------------------------------------------------- C4
