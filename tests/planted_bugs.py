@@ -49,8 +49,8 @@ BUGS = [
                "deepclaims/training.py", r"(def evaluate\(.*?\n(?:.*\n)*?\s+)model\.eval\(\)",
                r"\1model.train()"),
     PlantedBug("lr_near_zero", "the optimiser silently gets a learning rate near zero",
-               "deepclaims/training.py", r"torch\.optim\.SGD\(params, lr=config\.lr",
-               "torch.optim.SGD(params, lr=config.lr * 1e-6"),
+               "deepclaims/training.py", r"torch\.optim\.SGD\(params, lr=lr,",
+               "torch.optim.SGD(params, lr=lr * 1e-6,"),
     PlantedBug("same_init_every_seed", "every seed draws the same initial weights",
                "deepclaims/seeding.py", r"manual_seed\(stream_seed\(seed, stream\)\)",
                'manual_seed(stream_seed(0 if stream == "init" else seed, stream))'),
@@ -65,7 +65,7 @@ BUGS = [
     PlantedBug("sigmoid_is_relu", "the sigmoid arm is built with ReLU",
                "deepclaims/batched.py", r'"sigmoid": torch\.sigmoid,', '"sigmoid": torch.relu,'),
     PlantedBug("leaky_slope_zero", "the leaky-ReLU arm gets slope 0 (plain ReLU)",
-               "claims/dying_relu_runs.py", r'"leaky_he": \(0\.01,', '"leaky_he": (0.0,'),
+               "claims/d_dying_relu/runs.py", r'"leaky_he": \(0\.01,', '"leaky_he": (0.0,'),
 ]
 
 
