@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ import pytest
 
 from deepclaims import console, workers
 from deepclaims.cache import ResultCache
+from deepclaims.data.real import folder_signature
 from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
 from deepclaims.fidelity import FIDELITIES, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
@@ -271,8 +273,13 @@ class Experiments:
 
     def run(self, planned: Planned) -> dict:
         exp = planned.experiment
+        version = exp.version
+        data_dir = getattr(planned.config, "data_dir", None)
+        if data_dir is not None:
+            # the key covers what the data folder holds, not only its path
+            version += "+data:" + hashlib.sha256(folder_signature(data_dir).encode()).hexdigest()[:16]
         return self.cache.sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
-                                  lambda seeds: exp(planned.config, seeds), exp.version, exp.shard_size)
+                                  lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
 
     def run_all(self, plan: Plan) -> dict[str, dict]:
         return {name: self.run(planned) for name, planned in plan.items()}

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Prints every planned experiment's code version for topics A-D, keyed by experiment name.
 VERSIONS = """
 import json
-from claims.registry import planned_runs
+from claims.registry import TOPICS, planned_runs
 from deepclaims.experiment import RunEnvironment
+assert {"A", "B", "C", "D"} <= {t.letter for t in TOPICS}
 runs = planned_runs("ci", RunEnvironment(), {"A", "B", "C", "D"})
 print(json.dumps({p.experiment.name: p.experiment.version for p in runs}))
 """
@@ -44,7 +45,7 @@ def _edit(path: Path, edit) -> None:
 
 def test_editing_vgg_or_a_comment_keeps_topics_A_to_D_cached(tree_copy):
     before = _versions(tree_copy)
-    assert {"dense_training"} <= set(before) and len(before) >= 4   # A-D's experiments are all there
+    assert {"dense_training", "C_probe", "D_collapse"} <= set(before)   # A-D's experiments are all there
     _edit(tree_copy / "models" / "vgg.py", lambda s: s + "\n\ndef unused_helper():\n    return 1\n")
     _edit(tree_copy / "models" / "mlp.py", lambda s: s.replace('"""', '"""A docstring edit. ', 1) + "\n# a comment\n")
     assert _versions(tree_copy) == before
@@ -82,3 +83,31 @@ def test_plans_refuse_mutable_configurations_and_no_seeds():
         Planned(_scaled_seeds, {"scale": 2.0}, seeds=1)
     with pytest.raises(ConfigError, match="at least one seed"):
         Planned(_scaled_seeds, _Config(scale=1.0), seeds=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ReadsData:
+    data_dir: str | None
+
+
+@experiment("reads_data", one_step=lambda c: c, size=lambda c: (1, 1))
+def _reads_data(config: _ReadsData, seeds: list[int]):
+    return {"x": np.array(seeds, dtype=float)}
+
+
+def test_a_result_is_recomputed_when_the_data_folder_changes(tmp_path):
+    """A run on a stand-in (data set absent) must not be reused once the data set is there."""
+    from deepclaims.cache import ResultCache
+    from deepclaims.experiment import RunEnvironment
+    from deepclaims.plugin import Experiments
+
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    cache = ResultCache(tmp_path / "cache")
+    runner = Experiments("ci", 0, RunEnvironment("cpu", str(data)), cache)
+    planned = Planned(_reads_data, _ReadsData(data_dir=str(data)), seeds=2)
+    runner.run(planned)
+    runner.run(planned)
+    (data / "mnist" / "train-images-idx3-ubyte").write_bytes(b"new file")
+    runner.run(planned)
+    assert [kind for _, kind in cache.events] == ["computed", "cached", "computed"]

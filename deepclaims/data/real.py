@@ -88,6 +88,24 @@ def _find_cifar(data_dir: Path) -> Path | None:
     return None
 
 
+def folder_signature(data_dir: Path | str | None) -> str:
+    """What the data sets under ``data_dir`` are, for cache keys: the name, size and
+    modification time of every file in the folders the loaders look in. A result computed
+    on a stand-in because a data set was absent is then not reused once it is present
+    (nor after a file is replaced)."""
+    if data_dir is None:
+        return "-"
+    root = Path(data_dir)
+    entries = []
+    for rel in sorted({rel for folders in FOLDERS.values() for rel in folders}):
+        folder = root / rel
+        if folder.is_dir():
+            for path in sorted(p for p in folder.iterdir() if p.is_file()):
+                stat = path.stat()
+                entries.append(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(entries)
+
+
 def load_arrays(name: str, data_dir: Path | None, check_counts: bool = True) -> RealData | None:
     """The data set ``name`` from ``data_dir`` as stored, or None when it is absent.
 
@@ -134,4 +152,4 @@ def load_real(name: str, data_dir: Path | None, scale: float = 1 / 255.0, flatte
     return to_split(data.x_train, data.y_train, data.x_test, data.y_test, scale, flatten)
 
 
-__all__ = ["RealData", "load_arrays", "load_real", "to_split", "REAL", "DataFileError"]
+__all__ = ["RealData", "folder_signature", "load_arrays", "load_real", "to_split", "REAL", "DataFileError"]
