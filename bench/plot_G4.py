@@ -1,0 +1,106 @@
+"""Draw G4's figure from a pytest-benchmark JSON: training-step time with dropout divided by
+the time without, per method, for each shape and device the benchmark ran.
+
+    pytest bench/test_G4_dropout_bench.py --benchmark-json g4.json
+    python bench/plot_G4.py g4.json                         # -> reports/ci/figures/G4_dropout_time_ratio.png
+    python bench/plot_G4.py g4.json --fidelity lab          # -> reports/lab/figures/...
+    python bench/plot_G4.py g4.json --out somewhere/g4.png  # any path
+
+It reads the arms with dropout (``extra_info["dropout"]`` true), whose ``extra_info``
+holds the paired ratio (``ratios``) and the dropout operations' share of the step
+(``dropout_ops_share``); the benchmark's docstring says how both are timed. The figure
+shows each ratio as a bar, with the part of the step the masks themselves take marked
+inside it, and prints the numbers it drew.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+METHOD_ORDER = ("adagrad", "rmsprop", "rmsprop_nesterov", "adadelta", "adam")
+NAMES = {"adagrad": "AdaGrad", "rmsprop": "RMSProp", "rmsprop_nesterov": "RMSProp+\nNesterov",
+         "adadelta": "AdaDelta", "adam": "Adam"}
+FIGURE_NAME = "G4_dropout_time_ratio.png"
+
+
+class BenchmarkFileError(ValueError):
+    """The JSON is not a pytest-benchmark file, or holds no G4 arm with dropout."""
+
+
+def g4_ratios(report: dict) -> dict[tuple[str, str], dict[str, dict]]:
+    """{(shape, device): {method: {"ratio", "ops_share", "with_s", "without_s"}}} from the dropout arms."""
+    if not isinstance(report, dict) or not isinstance(report.get("benchmarks"), list):
+        raise BenchmarkFileError("not a pytest-benchmark JSON (no 'benchmarks' list); write one with "
+                                 "pytest bench/test_G4_dropout_bench.py --benchmark-json FILE")
+    found: dict[tuple[str, str], dict[str, dict]] = {}
+    for bench in report["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "G4" not in bench.get("name", "") or not info.get("dropout") or not info.get("ratios"):
+            continue
+        (ratio,) = info["ratios"].values()
+        found.setdefault((info["shape"], info["device"]), {})[info["method"]] = {
+            "ratio": float(ratio), "ops_share": float(info["dropout_ops_share"]),
+            "with_s": float(info["paired_with_dropout_best_s"]), "without_s": float(info["paired_without_dropout_best_s"])}
+    if not found:
+        raise BenchmarkFileError("the JSON holds no G4 arm with dropout and a ratio (was it written with "
+                                 "--benchmark-disable, or without the G4 benchmark?)")
+    return found
+
+
+def draw(ratios: dict[tuple[str, str], dict[str, dict]]):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    settings = sorted(ratios)
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 3.8), squeeze=False, sharey=True)
+    for ax, (shape, device) in zip(axes[0], settings):
+        methods = [m for m in METHOD_ORDER if m in ratios[(shape, device)]]
+        values = [ratios[(shape, device)][m]["ratio"] for m in methods]
+        # the masks' own time, in units of the no-dropout step: ratio * share of the step with dropout
+        masks = [ratios[(shape, device)][m]["ratio"] * ratios[(shape, device)][m]["ops_share"] for m in methods]
+        x = range(len(methods))
+        ax.bar(x, values, color="tab:blue", label="step with dropout / step without")
+        ax.bar(x, masks, color="tab:orange", width=0.4, label="of which the masks alone (same units)")
+        ax.axhline(1.0, color="black", lw=0.8, ls="--")
+        for xi, v in zip(x, values):
+            ax.text(xi, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(list(x), [NAMES[m] for m in methods])
+        ax.set_title(f"{shape} shape, {device}")
+        ax.set_ylabel("time relative to the step without dropout")
+    axes[0][0].legend(loc="lower left")
+    fig.suptitle("G4: training-step time with dropout (0.2 input, 0.5 hidden) over without, per method")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("json", type=Path, help="pytest-benchmark JSON (--benchmark-json)")
+    parser.add_argument("--fidelity", default="ci", choices=("smoke", "ci", "lab"),
+                        help="write to reports/<fidelity>/figures/ (default ci)")
+    parser.add_argument("--out", type=Path, help="write the figure here instead")
+    args = parser.parse_args(argv)
+    if not args.json.is_file():
+        parser.error(f"{args.json}: no such file")
+    try:
+        ratios = g4_ratios(json.loads(args.json.read_text()))
+    except (json.JSONDecodeError, BenchmarkFileError, KeyError, ValueError) as err:
+        parser.error(f"{args.json}: {err}")
+    out = args.out or Path("reports") / args.fidelity / "figures" / FIGURE_NAME
+    out.parent.mkdir(parents=True, exist_ok=True)
+    draw(ratios).savefig(out, dpi=150, bbox_inches="tight")
+    for (shape, device), by_method in sorted(ratios.items()):
+        for method in METHOD_ORDER:
+            if method in by_method:
+                r = by_method[method]
+                print(f"{shape:>4} {device:<4} {method:<17} with/without {r['ratio']:.3f}  "
+                      f"masks' share of the dropout step {r['ops_share']:.3f}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
