@@ -1,0 +1,115 @@
+"""Negative controls for topic G, through the claims' own experiments and judges.
+
+- G1 fails against a deliberately wrong reference (epsilon inside the square root;
+  Adam without bias correction), and holds with the papers' rules on the same cases.
+- G3 fails when dropout is switched off in one arm (its dropout arm trains the plain net),
+  and holds on the same small plan with dropout on.
+- G5 fails when the nets are evaluated in training mode (dropout masks drawn at test time,
+  no test-time scaling), and holds when they are evaluated in eval mode.
+
+The small plan (width 32, 5 epochs, 8 seeds, no learning-rate search) is the claims' own
+``runs_plan`` on a small tier, so each control fails for the mechanism it switches off,
+not for lack of power: the intact run beside it reproduces the claim.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from claims.g_optimisers import judges as G
+from claims.g_optimisers import runs
+from claims.g_optimisers.experiments import METHODS, OptimiserTier, arm_key, rules_plan, runs_plan
+from claims.g_optimisers.rules import RULES, draw_case, rule_errors
+from deepclaims.experiment import RunEnvironment
+from deepclaims.training import per_seed_accuracy, per_seed_loss, per_seed_view
+from tests.controls import judged
+
+SMALL = OptimiserTier(dataset="digits", width=32, epochs=5, seeds=8, tuning_seeds=0, lr_grid=(0.0,), rule_cases=64)
+
+
+def _run(plan) -> dict[str, dict]:
+    return {key: p.experiment(p.config, p.seed_list(0)) for key, p in plan.items()}
+
+
+# ---------------------------------------------------------------- G1
+
+def adam_without_bias_correction(param, grad, state, *, lr, beta1, beta2, eps, weight_decay=0.0):
+    t = state.get("step", 0) + 1
+    g = grad + weight_decay * param
+    m = beta1 * state.get("m", torch.zeros_like(param)) + (1 - beta1) * g
+    v = beta2 * state.get("v", torch.zeros_like(param)) + (1 - beta2) * g * g
+    return param - lr * m / (v.sqrt() + eps), {"step": t, "m": m, "v": v}
+
+
+def rmsprop_eps_inside_root(param, grad, state, *, lr, rho, eps, weight_decay=0.0):
+    g = grad + weight_decay * param
+    mean_sq = rho * state.get("mean_sq", torch.zeros_like(param)) + (1 - rho) * g * g
+    return param - lr * g / (mean_sq + eps).sqrt(), {"mean_sq": mean_sq}
+
+
+@pytest.fixture(scope="module")
+def intact_rules():
+    return _run(rules_plan(SMALL, RunEnvironment()))
+
+
+def test_G1_holds_with_the_papers_rules(intact_rules, tmp_path):
+    assert judged("G1", G.judge_G1, intact_rules, SMALL, 0, tmp_path=tmp_path) == "reproduced"
+
+
+@pytest.mark.parametrize("method, wrong", [("adam", adam_without_bias_correction),
+                                           ("rmsprop", rmsprop_eps_inside_root)])
+def test_G1_fails_against_a_wrong_reference(intact_rules, method, wrong, tmp_path):
+    seeds = list(range(SMALL.rule_cases))
+    broken = dict(intact_rules)
+    broken[method] = {"max_rel_error": rule_errors(method, seeds, reference=wrong),
+                      "steps": intact_rules[method]["steps"]}
+    assert judged("G1", G.judge_G1, broken, SMALL, 0, tmp_path=tmp_path) == "contradicted"
+
+
+def test_G1_cases_change_with_the_seed():
+    """Another seed base checks other cases (hyper-parameters and starting points)."""
+    first, other = (draw_case(seed, RULES["adam"], 6) for seed in (0, 1000))
+    assert first[2] != other[2] and first[0].tolist() != other[0].tolist()
+    assert draw_case(0, RULES["adam"], 6)[2] == first[2]       # and one seed always draws the same case
+
+
+# ---------------------------------------------------------------- G3 and G5
+
+@pytest.fixture(scope="module")
+def intact_runs():
+    return _run(runs_plan(SMALL, RunEnvironment()))
+
+
+def test_G3_holds_with_dropout_on(intact_runs, tmp_path):
+    assert judged("G3", G.judge_G3, intact_runs, SMALL, 0, tmp_path=tmp_path) == "reproduced"
+
+
+def test_G3_fails_when_one_arm_has_no_dropout(intact_runs, tmp_path):
+    plan = runs_plan(SMALL, RunEnvironment())
+    key = arm_key("adam", "dropout")
+    switched_off = replace(plan[key], config=replace(plan[key].config, input_rate=0.0, hidden_rate=0.0))
+    broken = {**intact_runs, key: _run({key: switched_off})[key]}
+    assert judged("G3", G.judge_G3, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
+
+
+def test_G5_holds_in_eval_mode(intact_runs, tmp_path):
+    assert judged("G5", G.judge_G5, intact_runs, SMALL, 0, tmp_path=tmp_path) == "reproduced"
+
+
+def evaluate_in_train_mode(model, x, y, loss):
+    """The planted bug: test scores with dropout active (model.train()), as a net left in
+    training mode is evaluated."""
+    model.train()
+    xs, ys = per_seed_view(x, y, model.n_seeds)
+    with torch.no_grad():
+        logits = model(xs)
+    return per_seed_loss(logits, ys, loss).numpy(), per_seed_accuracy(logits, ys, loss).numpy()
+
+
+def test_G5_fails_when_evaluated_in_train_mode(monkeypatch, tmp_path):
+    monkeypatch.setattr(runs, "evaluate", evaluate_in_train_mode)
+    plan = runs_plan(SMALL, RunEnvironment())
+    broken = _run({arm_key(m, arm): plan[arm_key(m, arm)] for m in METHODS for arm in ("no_dropout", "dropout")})
+    assert judged("G5", G.judge_G5, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
