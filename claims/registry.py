@@ -30,8 +30,6 @@ TOPICS: tuple[Topic, ...] = _discover_topics()
 
 # Catalogue claims with no spec yet, and where they will come from; the report lists them.
 PENDING: dict[str, str] = {
-    **{f"E{i}": "topic E, batch norm and dropout on LeNet-5 (issue 12)" for i in range(1, 6)},
-    **{f"F{i}": "topic F, learning-rate range test and cyclical schedules (issue 14)" for i in range(1, 4)},
     "G4": ("a benchmark, not a verdict (timings on a shared machine are not robust evidence): "
            "pytest bench/ -k G4 --benchmark-json g4.json, then python bench/plot_G4.py g4.json"),
 }

@@ -1,0 +1,248 @@
+"""Topic F's experiment: the lab's whole workflow per seed, as one cached computation.
+
+For each seed (lab 004 Problem 3, Smith 2017, Smith et al. 2018):
+
+1. LR range test: one network per candidate learning rate, all from the seed's initial
+   weights and minibatch order, trained for ``epochs`` at batch 64, the candidates x seeds
+   batched as rows of one model (``deepclaims.lr_batched``); and, as a second method, the
+   single-run exponential sweep of torch-lr-finder / fastai's ``lr_find``.
+2. lr_min and lr_max read off the seed's range-test curve by :func:`read_range` (below).
+3. Arms trained from the seed's initial weights for ``schedule_epochs``: ``cyclic``
+   (``torch.optim.lr_scheduler.CyclicLR``, mode exp_range, between the seed's lr_min and
+   lr_max, batch 64), ``fixed`` (the seed's lr_max throughout, batch 64: the single
+   learning rate the range test found best), and ``growing`` (lr_max throughout, batch
+   size doubled from 32 every ``double_every`` epochs up to ``max_batch``, batches over
+   ``micro_batch`` accumulated from micro-batches).
+
+Optimiser: SGD with momentum 0.9, no weight decay (the reference article's optimiser).
+Data: ``digits`` is the embedded stand-in (scikit-learn's 8x8 digits resized to 28x28 by
+``deepclaims.data.digits28``, then to the net's input side); ``fashion_mnist`` is read from
+``data_dir`` (55,000 training images, the last 5,000 of the training split for validation,
+the official 10,000 test images), resized to the net's input side as the article does
+(32x32); without the files it falls back to the stand-in and the result says so.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from deepclaims.data.digits28 import digits28
+from deepclaims.data.real import load_real
+from deepclaims.errors import ConfigError
+from deepclaims.experiment import experiment
+from deepclaims.lr_batched import (RowSchedule, cyclic_schedule, exponential_sweep, row_layout, steps_per_epoch,
+                                   sweep_losses, total_steps, train_rows)
+from deepclaims.training import Split
+from models.minigooglenet import MiniGoogLeNetSpec, build_minigooglenet
+
+ARMS = ("cyclic", "fixed", "growing")
+FIXED_SCHEDULES = ("constant", "cyclic")
+DATASETS = ("digits", "fashion_mnist")
+# read_range: the loss "has fallen" once the last epoch's loss is below this share of the initial loss.
+FALLEN = 0.9
+# The single-run sweep's loss smoothing: fastai's exponential moving average (beta 0.98, bias-corrected).
+SMOOTHING = 0.98
+
+
+@dataclass(frozen=True, kw_only=True)
+class LRScheduleRun:
+    spec: MiniGoogLeNetSpec
+    dataset: str = "digits"
+    data_dir: str | None = None
+    train_size: int = 600        # stand-in only: training images; the rest split into validation and test
+    candidate_lrs: tuple[float, ...] = tuple(float(v) for v in np.logspace(-9, 1, 10))
+    range_epochs: int = 5
+    batch_size: int = 64
+    momentum: float = 0.9
+    sweep_steps: int = 100       # the single-run sweep's iterations (0: no sweep)
+    arms: tuple[str, ...] = ARMS
+    schedule_epochs: int = 24
+    cycle_epochs: int = 4        # CyclicLR's step_size_up, in epochs of batch-64 iterations
+    final_amplitude: float = 0.015   # exp_range's gamma: the amplitude left at the last iteration
+    fixed_schedule: str = "constant"  # negative control: "cyclic" gives the fixed arm the cyclic schedule
+    start_batch: int = 32
+    double_every: int = 4        # epochs per batch size in the growing arm
+    max_batch: int = 16384
+    micro_batch: int = 128       # largest batch computed at once; larger ones are accumulated
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"unknown dataset {self.dataset!r}; accepted: {', '.join(DATASETS)}")
+        if len(self.candidate_lrs) < 3 or list(self.candidate_lrs) != sorted(set(self.candidate_lrs)):
+            raise ConfigError(f"candidate_lrs must be at least 3 increasing values, got {self.candidate_lrs}")
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown or self.fixed_schedule not in FIXED_SCHEDULES:
+            raise ConfigError(f"arms {self.arms} / fixed_schedule {self.fixed_schedule!r}: accepted arms "
+                              f"{ARMS}, fixed schedules {FIXED_SCHEDULES}")
+        if min(self.range_epochs, self.batch_size, self.schedule_epochs, self.cycle_epochs, self.start_batch,
+               self.double_every, self.micro_batch) < 1 or self.max_batch < self.start_batch:
+            raise ConfigError("epochs, batch sizes, cycle_epochs and double_every must be positive and "
+                              f"max_batch >= start_batch; got {self}")
+        if not 0 < self.final_amplitude <= 1:
+            raise ConfigError(f"final_amplitude must lie in (0, 1], got {self.final_amplitude}")
+
+    def growing_batches(self) -> tuple[int, ...]:
+        """The growing arm's batch size per epoch: start_batch doubled every double_every epochs, capped."""
+        return tuple(min(self.start_batch * 2 ** (e // self.double_every), self.max_batch)
+                     for e in range(self.schedule_epochs))
+
+
+def load_data(config: LRScheduleRun) -> tuple[Split, Split, str]:
+    """(train/test split, train/validation split, description), images at the net's input side."""
+    side = config.spec.image_size
+    real = load_real("fashion_mnist", config.data_dir, flatten=False) if config.dataset == "fashion_mnist" else None
+    if real is not None:
+        x, y = _resize(real.x_train, side), real.y_train
+        cut = len(y) - 5000
+        train_x, train_y, val_x, val_y = x[:cut], y[:cut], x[cut:], y[cut:]
+        test_x, test_y = _resize(real.x_test, side), real.y_test
+        described = f"Fashion-MNIST ({cut} training, 5000 validation, {len(test_y)} test images, {side}x{side})"
+    else:
+        stand_in = digits28(config.train_size)
+        train_x, train_y = _resize(stand_in.x_train, side), stand_in.y_train
+        rest_x, rest_y = _resize(stand_in.x_test, side), stand_in.y_test
+        half = len(rest_y) // 2
+        val_x, val_y, test_x, test_y = rest_x[:half], rest_y[:half], rest_x[half:], rest_y[half:]
+        fallback = " (Fashion-MNIST not found under --data-dir)" if config.dataset == "fashion_mnist" else ""
+        described = (f"scikit-learn 8x8 digits resized to {side}x{side}{fallback} ({len(train_y)} training, "
+                     f"{half} validation, {len(test_y)} test images)")
+    return (Split(train_x, train_y, test_x, test_y), Split(train_x, train_y, val_x, val_y), described)
+
+
+def _resize(images: torch.Tensor, side: int) -> torch.Tensor:
+    """Images [N, 784] or [N, 28, 28] or [N, 1, H, W] -> [N, side*side], bilinear."""
+    x = images.reshape(len(images), 1, *((28, 28) if images.dim() == 2 else images.shape[-2:])).float()
+    if x.shape[-1] != side:
+        x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+    return x.reshape(len(x), side * side).contiguous()
+
+
+def read_range(lrs: np.ndarray, final_loss: np.ndarray, initial_loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """lr_min and lr_max per seed from a range-test curve (the rule fixed before any result).
+
+    ``final_loss`` [S, L] at ``lrs`` [L] (increasing), ``initial_loss`` [S]; a loss that is not
+    finite counts as infinite. lr_max is the learning rate of the lowest loss (where the curve
+    stops falling); lr_min is the largest learning rate below it whose loss has not yet fallen
+    by 10% (loss > FALLEN x initial: the end of the flat part, where the fall starts), or the
+    smallest learning rate when the loss has fallen already there.
+    """
+    ratio = np.where(np.isfinite(final_loss), final_loss, np.inf) / initial_loss[:, None]
+    lr_min, lr_max = np.empty(len(ratio)), np.empty(len(ratio))
+    for s, row in enumerate(ratio):
+        best = int(np.argmin(row))
+        flat = [i for i in range(best) if row[i] > FALLEN]
+        lr_max[s] = lrs[best]
+        lr_min[s] = lrs[max(flat)] if flat else lrs[0]
+    return lr_min, lr_max
+
+
+def smoothed(losses: np.ndarray, beta: float = SMOOTHING) -> np.ndarray:
+    """fastai's bias-corrected exponential moving average along axis 1; once a value is not
+    finite the rest of the row is NaN (the sweep has diverged)."""
+    out = np.full(losses.shape, np.nan)
+    for s, row in enumerate(losses):
+        avg = 0.0
+        for t, value in enumerate(row):
+            if not np.isfinite(value):
+                break
+            avg = beta * avg + (1 - beta) * value
+            out[s, t] = avg / (1 - beta ** (t + 1))
+    return out
+
+
+def read_sweep(lrs: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same rule on the single-run sweep's smoothed loss: the initial loss is the first
+    smoothed value, the curve is read up to its divergence."""
+    smooth = smoothed(losses)
+    return read_range(lrs, smooth, smooth[:, 0])
+
+
+def one_step(config: LRScheduleRun) -> LRScheduleRun:
+    """The lab dry run's shrink: one epoch each, a two-step sweep, three candidates."""
+    return replace(config, candidate_lrs=config.candidate_lrs[:2] + config.candidate_lrs[-1:], range_epochs=1,
+                   sweep_steps=min(config.sweep_steps, 2), schedule_epochs=1, double_every=1)
+
+
+def size(config: LRScheduleRun) -> tuple[int, int]:
+    """Per seed: one training per candidate, the sweep and each arm; epochs of the longest."""
+    trainings = len(config.candidate_lrs) + (config.sweep_steps > 0) + len(config.arms)
+    return trainings, max(config.range_epochs, config.schedule_epochs)
+
+
+@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16)
+def lr_schedules(config: LRScheduleRun, seeds: list[int]) -> dict[str, np.ndarray]:
+    """Range test, sweep and schedule arms for each seed; arrays [seeds, ...]."""
+    train_test, train_val, described = load_data(config)
+    train_test, train_val = train_test.to(config.device), train_val.to(config.device)
+    n_seeds, lrs = len(seeds), np.asarray(config.candidate_lrs)
+    n = train_val.y_train.shape[0]
+    out: dict[str, np.ndarray] = {"dataset": np.array([described] * n_seeds)}
+
+    # 1. the range test: candidates x seeds as rows, row i * S + j = (lrs[i], seeds[j])
+    row_lrs, row_seeds = row_layout(lrs, seeds)
+    model = build_minigooglenet(config.spec, row_seeds, device=config.device)
+    table = np.repeat(np.asarray(row_lrs)[None, :], total_steps(n, (config.batch_size,) * config.range_epochs), 0)
+    grid = train_rows(model, train_val, row_seeds, RowSchedule((config.batch_size,) * config.range_epochs, table),
+                      config.momentum)
+    epoch_loss = grid["epoch_loss"].reshape(len(lrs), n_seeds, -1).transpose(1, 0, 2)   # [S, L, epochs]
+    out["grid_lrs"] = np.repeat(lrs[None, :], n_seeds, 0)
+    out["grid_epoch_loss"] = epoch_loss
+    initial = epoch_loss[:, 0, 0]
+    lr_min, lr_max = read_range(lrs, epoch_loss[:, :, -1], initial)
+    out["lr_min"], out["lr_max"] = lr_min, lr_max
+
+    # the single-run exponential sweep, from the same initial weights and order
+    if config.sweep_steps:
+        sweep = exponential_sweep(lrs[0], lrs[-1], config.sweep_steps)
+        losses = sweep_losses(build_minigooglenet(config.spec, seeds, device=config.device), train_val, seeds, sweep,
+                              config.batch_size, config.momentum)
+        out["sweep_lrs"] = np.repeat(sweep[None, :], n_seeds, 0)
+        out["sweep_loss"] = losses
+        out["sweep_lr_min"], out["sweep_lr_max"] = read_sweep(sweep, losses)
+
+    # 2./3. the schedule arms
+    evaluate_on = {"val": (train_val.x_test, train_val.y_test)}
+    steady = [a for a in config.arms if a in ("cyclic", "fixed")]
+    if steady:
+        batches = (config.batch_size,) * config.schedule_epochs
+        steps = total_steps(n, batches)
+        per_epoch = steps_per_epoch(n, config.batch_size)
+        gamma = config.final_amplitude ** (1 / steps)
+        cyclic = np.stack([cyclic_schedule(lo, hi, config.cycle_epochs * per_epoch, steps, "exp_range", gamma)
+                           for lo, hi in zip(lr_min, lr_max)], 1)                       # [steps, S]
+        fixed = cyclic if config.fixed_schedule == "cyclic" else np.repeat(lr_max[None, :], steps, 0)
+        table = np.concatenate([cyclic if a == "cyclic" else fixed for a in steady], 1)
+        arm_seeds = [s for _ in steady for s in seeds]
+        model = build_minigooglenet(config.spec, arm_seeds, device=config.device)
+        run = train_rows(model, train_val, arm_seeds, RowSchedule(batches, table), config.momentum,
+                         evaluate_on=evaluate_on)
+        test = _test_accuracy(model, train_test)
+        for k, arm in enumerate(steady):
+            rows = slice(k * n_seeds, (k + 1) * n_seeds)
+            _store_arm(out, arm, run, rows, test[rows])
+            out[f"{arm}_lr"] = table[:, rows].T
+    if "growing" in config.arms:
+        batches = config.growing_batches()
+        steps = total_steps(n, batches)
+        model = build_minigooglenet(config.spec, seeds, device=config.device)
+        run = train_rows(model, train_val, seeds, RowSchedule(batches, np.repeat(lr_max[None, :], steps, 0)),
+                         config.momentum, micro_batch=config.micro_batch, evaluate_on=evaluate_on)
+        _store_arm(out, "growing", run, slice(0, n_seeds), _test_accuracy(model, train_test))
+        out["growing_batch"] = np.repeat(np.minimum(np.asarray(batches), n)[None, :], n_seeds, 0)
+    return out
+
+
+def _test_accuracy(model, data: Split) -> np.ndarray:
+    from deepclaims.training import evaluate
+    return evaluate(model, data.x_test, data.y_test, "ce")[1]
+
+
+def _store_arm(out: dict, arm: str, run: dict, rows: slice, test_acc: np.ndarray) -> None:
+    for key in ("epoch_loss", "epoch_acc", "val_loss", "val_acc", "updates"):
+        out[f"{arm}_{key}"] = run[key][rows]
+    out[f"{arm}_test_acc"] = test_acc
