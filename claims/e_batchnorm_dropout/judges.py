@@ -1,0 +1,249 @@
+"""Topic E's judges: batch normalisation and dropout on LeNet-5 (lab 004 Problem 2).
+
+Every arm trains on the same seeds (the same initial draws of the layers they share, the
+same minibatch order), so arms compare as paired differences over seeds (t intervals).
+Thresholds, fixed from the sources' words before any result was seen:
+
+- E1 "trains well": test accuracy above 0.98 on MNIST (LeCun et al. 1998 report 0.95% test
+  error for LeNet-5, so "well" is within about a point of it) and above 0.90 on the 28x28
+  digits stand-in (nine held-out digits in ten, nine times chance; no published figure
+  exists for it); and every hidden layer's BN parameters are learned, i.e. moved from their
+  initial (gamma 1, beta 0) in every seed. The table reports them per layer.
+- E2 asks "did batch normalization for the input layer improve performance?": the verdict
+  answers it from the paired difference of test accuracy, input BN minus standardised
+  input: above 0 is "yes" (reproduced), below 0 "it hurt" (contradicted), an interval
+  holding 0 "no detectable difference" (not reproduced). Train accuracy and both losses
+  are reported beside it as paired differences.
+- E3: dropout alone against BN alone at the same budget: BN ahead of dropout. Ioffe and
+  Szegedy 2015 (section 4.2.1: BN "fulfills some of the same goals as Dropout", which can
+  be removed, and the BN net trains faster) and Srivastava et al. 2014 (section 9: a dropout
+  net "typically takes 2-3 times longer to train"): the paired differences E1 - E3 and
+  E2 - E3 of test accuracy above 0.
+- E4: together against each alone. Li et al. 2019 (title and abstract: combining dropout and
+  BN "often leads to a worse performance"): BN + dropout below BN alone; Ioffe and Szegedy's
+  acceleration: BN + dropout above dropout alone. Li et al.'s mechanism, with dropout placed
+  directly before BN: the BN inputs' variance at test time (dropout off) below their
+  variance in training (log ratio below 0), and that order's test accuracy below the usual
+  order's (dropout after BN, activation and pooling).
+- E5: the test-time rules. Exactly, for a linear layer after dropout: each rule's test-time
+  output equals the mask-weighted average of its training-time output (relative gap at
+  most 1e-12 in float64), both retain probabilities the lab uses. In trained nets: a
+  net's eval-mode logits under the rule it was trained with are closer to its
+  mask-averaged training-mode logits than under the other rule (log10 ratio of the gaps
+  above 0), for a net trained each way; and the engine's matching rule gives the logits of
+  the rule's literal statement (Srivastava's outgoing weights times p; PyTorch's nn.Dropout
+  in eval mode) up to float32 rounding (1e-5 relative).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from claims.e_batchnorm_dropout.experiments import OTHER_SEED_OFFSET
+from deepclaims.seeding import seed_range
+from deepclaims.stats import Estimate, paired_difference, t_interval
+
+CONFIDENCE = 0.95
+TRAINS_WELL = {"MNIST": 0.98, "stand-in": 0.90}
+HIDDEN_BN = ("conv1", "conv2", "fc1", "fc2")
+MOVED = 1e-6               # a BN parameter further than this from its initial value has been learned
+EXACT = 1e-12              # float64 rounding, relative
+FLOAT32_ROUNDING = 1e-5    # relative, logits of two float32 computations of one function
+SCORES = ("test_acc", "train_acc", "test_loss", "train_loss")
+
+
+def dataset_of(result) -> str:
+    return str(result["dataset"][0])
+
+
+def _describe(claim, result, seeds: int, seed_base: int) -> None:
+    claim.dataset = dataset_of(result)
+    claim.seeds = seed_range(seed_base, seeds)
+
+
+def trains_well_threshold(result) -> float:
+    return TRAINS_WELL["MNIST" if dataset_of(result).startswith("MNIST") else "stand-in"]
+
+
+def bn_layers(result) -> list[str]:
+    """The BN layers a run recorded, bottom to top."""
+    order = ("input",) + HIDDEN_BN
+    return [name for name in order if f"gamma_{name}" in result]
+
+
+def learned_hidden_layers(result) -> int:
+    """Hidden layers with a BN layer whose parameters moved from (1, 0) in every seed."""
+    count = 0
+    for name in HIDDEN_BN:
+        if f"gamma_{name}" not in result:
+            continue
+        moved = np.maximum(np.abs(result[f"gamma_{name}"] - 1).max(1), np.abs(result[f"beta_{name}"]).max(1))
+        count += int((moved > MOVED).all())
+    return count
+
+
+def bn_parameter_table(result) -> str:
+    """Per BN layer: its units, and gamma's and beta's mean over units (seeds' mean with a t
+    interval over seeds), spread over units and range, pooled over seeds."""
+    rows = ["| layer | units | gamma mean (95% t over seeds) | gamma sd over units | gamma range | "
+            "beta mean (95% t over seeds) | beta sd over units | beta range |", "|---|---|---|---|---|---|---|---|"]
+    for name in bn_layers(result):
+        cells = [name, str(result[f"gamma_{name}"].shape[1])]
+        for kind in ("gamma", "beta"):
+            values = result[f"{kind}_{name}"]
+            est = t_interval(values.mean(1), CONFIDENCE)
+            cells += [f"{est.value:.3f} [{est.low:.3f}, {est.high:.3f}]", f"{values.std(1).mean():.3f}",
+                      f"{values.min():.3f} .. {values.max():.3f}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def judge_E1(claim, e_arms, e_tier, seed_base) -> None:
+    bn = e_arms["bn"]
+    _describe(claim, bn, e_tier.seeds, seed_base)
+    claim.part("test accuracy, LeNet-5 with standardised input and BN after each hidden layer",
+               t_interval(bn["test_acc"], CONFIDENCE), trains_well_threshold(bn), "above", meaning="trains well")
+    claim.equals("hidden layers whose BN gamma and beta were learned (moved from 1 and 0 in every seed)",
+                 learned_hidden_layers(bn), len(HIDDEN_BN))
+    claim.table("learned BN parameters per layer", bn_parameter_table(bn))
+    claim.note("train accuracy / test loss", f"{bn['train_acc'].mean():.4f} / {bn['test_loss'].mean():.4f}")
+
+
+# ---------------------------------------------------------------- E2
+
+def input_bn_gain(claim, bn, input_bn) -> Estimate:
+    """The deciding part: paired difference of test accuracy, input BN minus standardised."""
+    gain = paired_difference(input_bn["test_acc"], bn["test_acc"], CONFIDENCE)
+    claim.part("test accuracy, input BN minus standardised input (paired by seed)", gain, 0.0, "above",
+               meaning="input BN helped")
+    return gain
+
+
+def difference_table(bn, input_bn) -> str:
+    rows = ["| score | standardised input (E1) | input BN (E2) | input BN minus standardised, 95% paired t |",
+            "|---|---|---|---|"]
+    for score in SCORES:
+        d = paired_difference(input_bn[score], bn[score], CONFIDENCE)
+        rows.append(f"| {score.replace('_', ' ')} | {bn[score].mean():.4f} | {input_bn[score].mean():.4f} | "
+                    f"{d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}] |")
+    return "\n".join(rows)
+
+
+def answer(gain: Estimate, question: str, yes: str, no: str, worse: str) -> str:
+    """A sentence answering a lab question from a paired difference's interval."""
+    interval = f"{gain.value:+.4f} (95% interval [{gain.low:+.4f}, {gain.high:+.4f}])"
+    if gain.low > 0:
+        return f"{question} Yes: {yes} by {interval}."
+    if gain.high < 0:
+        return f"{question} No, {worse}: {interval}."
+    return f"{question} No detectable difference: {no} {interval}, an interval that holds 0."
+
+
+def judge_E2(claim, e_arms, e_input_bn_rows, e_tier, seed_base) -> None:
+    bn, input_bn = e_arms["bn"], e_arms["input_bn"]
+    _describe(claim, input_bn, e_tier.seeds, seed_base)
+    gain = input_bn_gain(claim, bn, input_bn)
+    claim.table("train/test accuracy and loss, input BN against standardised input", difference_table(bn, input_bn))
+    claim.note("answer", answer(gain, "Did batch normalisation of the input improve test accuracy?",
+                                "input BN raised it", "the change was", "it lowered it"))
+    rows = e_input_bn_rows
+    with claim.alternative(f"another seed base (seeds from {seed_base + OTHER_SEED_OFFSET})") as alt:
+        input_bn_gain(alt, rows["other_seeds_bn"], rows["other_seeds_input_bn"])
+    with claim.alternative("Keras' BatchNormalization defaults (eps 1e-3, momentum 0.01) in both arms") as alt:
+        input_bn_gain(alt, rows["keras_bn"], rows["keras_input_bn"])
+        alt.note("test accuracy E1 / E2", f"{rows['keras_bn']['test_acc'].mean():.4f} / "
+                                          f"{rows['keras_input_bn']['test_acc'].mean():.4f}")
+
+
+# ---------------------------------------------------------------- E3
+
+def judge_E3(claim, e_arms, e_tier, seed_base) -> None:
+    dropout = e_arms["dropout"]
+    _describe(claim, dropout, e_tier.seeds, seed_base)
+    for name, label in (("bn", "E1, standardised input"), ("input_bn", "E2, input BN")):
+        gap = paired_difference(e_arms[name]["test_acc"], dropout["test_acc"], CONFIDENCE)
+        claim.part(f"test accuracy, BN ({label}) minus dropout without BN (paired by seed)", gap, 0.0, "above",
+                   meaning="BN ahead of dropout at the same budget")
+        claim.note(f"answer ({label})", answer(gap, f"Does BN ({label}) beat dropout in test accuracy?",
+                                               "BN ahead", "BN minus dropout", "dropout is ahead"))
+    claim.note("test accuracy E1 / E2 / E3", " / ".join(f"{e_arms[k]['test_acc'].mean():.4f}"
+                                                          for k in ("bn", "input_bn", "dropout")))
+    claim.note("train accuracy of the dropout net (eval mode)", f"{dropout['train_acc'].mean():.4f}")
+
+
+# ---------------------------------------------------------------- E4
+
+def variance_log_ratio(result) -> np.ndarray:
+    """Per seed: log10(eval-mode / training-mode variance of the BN inputs), averaged over
+    the hidden BN layers (Li et al.'s variance shift: below 0 when dropout inflates the
+    training-time variance)."""
+    ratios = [np.log10(result[f"bn_var_eval_{n}"] / result[f"bn_var_train_{n}"]) for n in HIDDEN_BN]
+    return np.mean(ratios, axis=0)
+
+
+def variance_table(e_arms) -> str:
+    rows = ["| order | BN layer | input variance, training mode | input variance, eval mode | eval / train |",
+            "|---|---|---|---|---|"]
+    for arm, label in (("bn_dropout", "dropout after BN (usual)"), ("dropout_bn", "dropout before BN (Li et al.)")):
+        for name in HIDDEN_BN:
+            train, test = e_arms[arm][f"bn_var_train_{name}"], e_arms[arm][f"bn_var_eval_{name}"]
+            rows.append(f"| {label} | {name} | {train.mean():.4g} | {test.mean():.4g} | "
+                        f"{np.mean(test / train):.3f} |")
+    return "\n".join(rows)
+
+
+def judge_E4(claim, e_arms, e_tier, seed_base) -> None:
+    both, bn, dropout, li = e_arms["bn_dropout"], e_arms["bn"], e_arms["dropout"], e_arms["dropout_bn"]
+    _describe(claim, both, e_tier.seeds, seed_base)
+    with_bn = paired_difference(both["test_acc"], bn["test_acc"], CONFIDENCE)
+    claim.part("test accuracy, BN + dropout minus BN alone (paired by seed)", with_bn, 0.0, "below",
+               meaning="dropout on top of BN hurts (Li et al. 2019)")
+    with_dropout = paired_difference(both["test_acc"], dropout["test_acc"], CONFIDENCE)
+    claim.part("test accuracy, BN + dropout minus dropout alone (paired by seed)", with_dropout, 0.0, "above",
+               meaning="BN helps a dropout net")
+    claim.part("dropout before BN: log10 eval / training variance of the BN inputs, mean over hidden layers",
+               t_interval(variance_log_ratio(li), CONFIDENCE), 0.0, "below", meaning="variance shift")
+    order = paired_difference(li["test_acc"], both["test_acc"], CONFIDENCE)
+    claim.part("test accuracy, dropout before BN minus dropout after BN (paired by seed)", order, 0.0, "below",
+               meaning="the variance shift hurts at test time")
+    claim.note("answer (together against BN alone)", answer(
+        with_bn, "Does adding dropout to the BN net raise test accuracy?", "together ahead",
+        "together minus BN alone", "together is behind BN alone"))
+    claim.note("answer (together against dropout alone)", answer(
+        with_dropout, "Does adding BN to the dropout net raise test accuracy?", "together ahead",
+        "together minus dropout alone", "together is behind dropout alone"))
+    claim.note("test accuracy BN / dropout / both (dropout after BN) / both (dropout before BN)",
+               " / ".join(f"{e_arms[k]['test_acc'].mean():.4f}" for k in ("bn", "dropout", "bn_dropout", "dropout_bn")))
+    claim.note("dropout after BN: log10 eval / training BN-input variance, mean over hidden layers",
+               str(t_interval(variance_log_ratio(both), CONFIDENCE)))
+    claim.table("BN input variance in training and eval mode (Li et al. 2019)", variance_table(e_arms))
+
+
+# ---------------------------------------------------------------- E5
+
+TRAINED_RULES = {"dropout": "inverted (PyTorch)", "dropout_weight_scaling": "weight scaling (Srivastava)"}
+
+
+def judge_E5(claim, e_arms, e_rule_check, e_tier, seed_base) -> None:
+    _describe(claim, e_arms["dropout"], e_tier.seeds, seed_base)
+    for key, check in e_rule_check.items():
+        retain = key.removeprefix("retain_")
+        for rule in ("inverted", "weight_scaling"):
+            claim.equals(f"linear layer after dropout (retain {retain}), {rule}: max relative gap between the "
+                         f"mask-averaged training output and the test-time output, over {len(check[f'matching_{rule}'])} "
+                         f"random layers", float(check[f"matching_{rule}"].max()), 0.0, EXACT)
+            claim.note(f"retain {retain}, {rule}: the same gap under the other rule",
+                       f"{check[f'mismatched_{rule}'].mean():.3f}")
+    for arm, label in TRAINED_RULES.items():
+        result = e_arms[arm]
+        ratio = np.log10(result["mismatched_logit_gap"] / result["matching_logit_gap"])
+        claim.part(f"net trained with {label}: log10 (distance of eval logits from the mask-averaged training "
+                   "logits, other rule / matching rule)", t_interval(ratio, CONFIDENCE), 0.0, "above",
+                   meaning="the matching rule gives the expected activations; the other does not")
+        claim.equals(f"net trained with {label}: max relative gap between the matching rule's logits and the "
+                     "rule's literal statement", float(result["literal_rule_max_gap"].max()), 0.0, FLOAT32_ROUNDING)
+        claim.note(f"net trained with {label}: test accuracy / loss, matching rule",
+                   f"{result['matching_test_acc'].mean():.4f} / {result['matching_test_loss'].mean():.4f}")
+        claim.note(f"net trained with {label}: test accuracy / loss, other rule",
+                   f"{result['mismatched_test_acc'].mean():.4f} / {result['mismatched_test_loss'].mean():.4f}")
+        claim.note(f"net trained with {label}: relative distance from the mask-averaged logits, matching / other",
+                   f"{result['matching_logit_gap'].mean():.3f} / {result['mismatched_logit_gap'].mean():.3f}")
