@@ -183,7 +183,10 @@ def judge_A4(claim, a_lab_pair, a_weight_change_rows, a_tier, seed_base) -> None
         profile = np.median(np.log10(np.maximum(res["final_weight_change"], 1e-30)), 0)
         claim.note(f"{name}: median log10 relative weight change per dense layer, bottom to top",
                    [round(float(v), 2) for v in profile])
-    bottom_gain = np.log10(resnet["final_weight_change"][:, 0] / ffnet["final_weight_change"][:, 0])
+    # floored as the parts are: a first layer that never moves (float32, a sigmoid net) is the
+    # outcome A4 looks for, and must not crash the note
+    bottom_gain = np.log10(np.maximum(resnet["final_weight_change"][:, 0], 1e-30)
+                           / np.maximum(ffnet["final_weight_change"][:, 0], 1e-30))
     claim.note("log10 first-layer weight change ResNet / FFNet (same seeds)", str(t_interval(bottom_gain)))
 
 
