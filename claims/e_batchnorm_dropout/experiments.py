@@ -97,4 +97,17 @@ def rule_check_plan(tier: BNDropoutTier, environment: RunEnvironment) -> dict[st
     return {f"retain_{p}": Planned(rule_expectation, RuleCheck(retain=p), tier.rule_seeds) for p in (0.5, 0.8)}
 
 
-PLANS = {"e_arms": arms_plan, "e_input_bn_rows": input_bn_rows_plan, "e_rule_check": rule_check_plan}
+def longer_budget(tier: BNDropoutTier) -> BNDropoutTier:
+    """Twice the tier's epochs: E3's and E4's sensitivity row (dropout alone learns slowly,
+    so its comparisons depend on the budget)."""
+    return replace(tier, epochs=2 * tier.epochs)
+
+
+def longer_plan(tier: BNDropoutTier, environment: RunEnvironment) -> dict[str, Planned]:
+    """BN alone, dropout alone and both (usual order) at twice the budget, on the same seeds."""
+    return {name: Planned(train_lenet, arm_run(longer_budget(tier), environment, *ARMS[name]), tier.seeds)
+            for name in ("bn", "dropout", "bn_dropout")}
+
+
+PLANS = {"e_arms": arms_plan, "e_input_bn_rows": input_bn_rows_plan, "e_rule_check": rule_check_plan,
+         "e_longer_runs": longer_plan}

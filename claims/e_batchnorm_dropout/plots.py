@@ -40,6 +40,7 @@ def bn_parameter_violins(e_arms) -> dict:
         ax.set_title(f"{kind} (dotted: its initial value)")
     fig.suptitle(f"learned batch-norm parameters per layer, LeNet-5, {len(with_input['test_acc'])} seeds:\n"
                  "blue: input BN (E2); orange: standardised input (E1), which has no input BN layer")
+    fig.subplots_adjust(top=0.8, wspace=0.25)
     return {"bn_parameter_violins": fig}
 
 
