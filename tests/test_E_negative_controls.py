@@ -42,22 +42,27 @@ def rule_check(result_cache):
     return run_plan(rule_check_plan(CONTROL, CPU), result_cache)
 
 
+@pytest.fixture(scope="module")
+def rows(result_cache):
+    return run_plan(input_bn_rows_plan(CONTROL, CPU), result_cache)
+
+
 def _judge(claim_id, judge, tmp_path, **fixtures):
     rec = recorder(claim_id, tmp_path)
     judge(rec, e_tier=CONTROL, seed_base=0, **fixtures)
     return rec
 
 
-def test_E1_intact_reproduces_and_reports_every_hidden_layer(arms, tmp_path):
-    rec = _judge("E1", E.judge_E1, tmp_path, e_arms=arms)
+def test_E1_intact_reproduces_and_reports_every_hidden_layer(arms, rows, tmp_path):
+    rec = _judge("E1", E.judge_E1, tmp_path, e_arms=arms, e_input_bn_rows=rows)
     assert verdict(rec) == "reproduced"
     table = rec.tables["learned BN parameters per layer"]
     assert all(f"| {name} |" in table for name in E.HIDDEN_BN)
 
 
-def test_E1_fails_when_bn_is_removed(arms, result_cache, tmp_path):
+def test_E1_fails_when_bn_is_removed(arms, rows, result_cache, tmp_path):
     without_bn = run_plan(arms_plan(CONTROL, CPU, {"bn": (LeNetSpec(), "standardised")}), result_cache)
-    rec = _judge("E1", E.judge_E1, tmp_path, e_arms={**arms, **without_bn})
+    rec = _judge("E1", E.judge_E1, tmp_path, e_arms={**arms, **without_bn}, e_input_bn_rows=rows)
     assert verdict(rec) == "contradicted"
     table = rec.tables["learned BN parameters per layer"]
     assert not any(f"| {name} |" in table for name in E.HIDDEN_BN), "a net without BN has no BN parameters"
