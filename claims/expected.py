@@ -166,4 +166,29 @@ EXPECTED: dict[str, Expectation] = {
                   "seed at a time, searched rates, seeds 0-15, run once by script): -0.096 [-0.28, 0.09]."),
         depends_on=("the learning rates (at each method's usual starting rate Adam is last: contradicted) and the "
                     "budget (twice the epochs reads contradicted at seed base 1000)")),
+    "E2": Expectation(
+        verdict=NOT_REPRODUCED,
+        finding=("The lab asks whether a BN layer on the input, in place of standardising it, helps LeNet-5. It "
+                 "did not detectably: the paired difference in test accuracy (input BN minus standardised) is "
+                 "within a few tenths of a percent of zero and its interval holds 0, at every seed base and "
+                 "set-up tried, so 'input BN helped' is not reproduced. A likely reason: the BN after the first "
+                 "convolution undoes any affine change of the input (except at the zero-padded borders), so "
+                 "the two nets differ little."),
+        evidence=("ci, 28x28 digits stand-in, 300 training / 1497 test images, 15 epochs, SGD 0.01/0.9, 8 seeds: "
+                  "+0.0013 [-0.0044, 0.0069] (seed base 0), -0.0003 [-0.0046, 0.0040] (base 1000); rows: another "
+                  "seed base -0.0006 [-0.0035, 0.0024], Keras BN defaults -0.011 [-0.052, 0.030]; by script: twice "
+                  "the budget 0.0000 [-0.0027, 0.0027], BN's higher rate 0.05 +0.0011 [-0.0144, 0.0166], the "
+                  "plain-PyTorch PlainLeNet5 (PyTorch's default init) -0.0021 [-0.0057, 0.0015]")),
+    "E4": Expectation(
+        finding=("Reproduced at ci's budget: BN and dropout together score below BN alone (Li et al.'s variance "
+                 "shift: with dropout before BN the BN inputs' eval-mode variance is a fifteenth of the "
+                 "training-mode one, and that order costs test accuracy), and above dropout alone. The second "
+                 "comparison depends on the budget: dropout alone learns slowly here and catches up with the "
+                 "pair at twice the epochs."),
+        evidence=("ci, 15 epochs, 8 seeds: together - BN alone -0.177 [-0.201, -0.153]; together - dropout alone "
+                  "+0.118 [0.030, 0.205] (base 0), +0.205 [0.062, 0.348] (base 1000); variance shift log10 -1.17 "
+                  "[-1.20, -1.14]; twice the budget (30 epochs): together - dropout alone +0.003 [-0.039, 0.045]; "
+                  "60 epochs (by script): -0.079 [-0.104, -0.053]"),
+        depends_on=("the training budget: at twice the epochs dropout alone catches up with BN + dropout (not "
+                    "reproduced), at four times it is ahead")),
 }
