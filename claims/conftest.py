@@ -54,7 +54,7 @@ def claim_expectations():
 
 # Which claims read which real data set at --fidelity lab; every other claim runs on
 # generated or embedded data at every fidelity.
-REAL_DATA_USERS = {"mnist": "C1-C5", "fashion_mnist": "C7-C8", "cifar10": ""}
+REAL_DATA_USERS = {"mnist": "C1-C5, E1-E5", "fashion_mnist": "C7-C8, F1-F3", "cifar10": "G2, G3, G5"}
 
 
 def pytest_report_header(config):
