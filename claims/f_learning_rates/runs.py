@@ -68,6 +68,7 @@ class LRScheduleRun:
     double_every: int = 4        # epochs per batch size in the growing arm
     max_batch: int = 16384
     micro_batch: int = 128       # largest batch computed at once; larger ones are accumulated
+    subset: int | None = None    # the lab dry run only: keep the first `subset` images of each split
     device: str = "cpu"
 
     def __post_init__(self):
@@ -83,6 +84,8 @@ class LRScheduleRun:
                self.double_every, self.micro_batch) < 1 or self.max_batch < self.start_batch:
             raise ConfigError("epochs, batch sizes, cycle_epochs and double_every must be positive and "
                               f"max_batch >= start_batch; got {self}")
+        if self.subset is not None and self.subset < 1:
+            raise ConfigError(f"subset must be None or at least 1, got {self.subset}")
         if not 0 < self.final_amplitude <= 1:
             raise ConfigError(f"final_amplitude must lie in (0, 1], got {self.final_amplitude}")
 
@@ -111,6 +114,9 @@ def load_data(config: LRScheduleRun) -> tuple[Split, Split, str]:
         fallback = " (Fashion-MNIST not found under --data-dir)" if config.dataset == "fashion_mnist" else ""
         described = (f"scikit-learn 8x8 digits resized to {side}x{side}{fallback} ({len(train_y)} training, "
                      f"{half} validation, {len(test_y)} test images)")
+    if config.subset is not None:
+        k = config.subset
+        train_x, train_y, val_x, val_y, test_x, test_y = (t[:k] for t in (train_x, train_y, val_x, val_y, test_x, test_y))
     return (Split(train_x, train_y, test_x, test_y), Split(train_x, train_y, val_x, val_y), described)
 
 
@@ -163,9 +169,11 @@ def read_sweep(lrs: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def one_step(config: LRScheduleRun) -> LRScheduleRun:
-    """The lab dry run's shrink: one epoch each, a two-step sweep, three candidates."""
+    """The lab dry run's shrink: one batch of each split, one epoch each (one step, two for the
+    growing arm's batch of 32), a two-step sweep, three candidates."""
     return replace(config, candidate_lrs=config.candidate_lrs[:2] + config.candidate_lrs[-1:], range_epochs=1,
-                   sweep_steps=min(config.sweep_steps, 2), schedule_epochs=1, double_every=1)
+                   sweep_steps=min(config.sweep_steps, 2), schedule_epochs=1, double_every=1,
+                   subset=config.batch_size)
 
 
 def size(config: LRScheduleRun) -> tuple[int, int]:
