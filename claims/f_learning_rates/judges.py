@@ -225,7 +225,7 @@ def growing_batch_curve(f_runs) -> dict:
     twin.step(epochs, result["growing_batch"][0], where="mid", color="grey", ls=":", label="batch size (growing arm)")
     twin.set_yscale("log", base=2); twin.set_ylabel("batch size (dotted)")
     twin.set_xlabel("epoch")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     ax.set_title("training loss: growing batch at lr_max against the cyclic and fixed schedules\n"
                  "(mean over seeds, 10-90% band)")
     fig.tight_layout()
