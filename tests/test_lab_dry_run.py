@@ -30,7 +30,7 @@ def _write_idx_set(folder, rng) -> None:
 def _write_cifar(folder, rng) -> None:
     folder.mkdir(parents=True)
     per_batch = CIFAR_TRAIN // len(cifar.TRAIN_BATCHES)
-    for name, n in [(b, per_batch) for b in cifar.TRAIN_BATCHES] + [(cifar.TEST_BATCH, TEST)]:
+    for name, n in [(b, per_batch) for b in cifar.TRAIN_BATCHES] + [(cifar.TEST_BATCH, per_batch)]:
         images = rng.integers(0, 256, (n, 32, 32, 3), np.uint8)
         (folder / name).write_bytes(cifar.batch_bytes(images, rng.integers(0, 10, n).tolist()))
 
