@@ -33,13 +33,13 @@ one optimiser, per-seed streams, per-seed BN) at no cost. CUDA was not measured 
 the machine this was written on); the cuda case of this benchmark measures it.
 """
 import copy
-import time
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call, grad, stack_module_state, vmap
 
+from bench.timing import best_of
 from deepclaims import seeding
 from deepclaims.data.digits28 import digits28, standardised
 from deepclaims.training import TrainConfig, one_cpu_thread, train
@@ -87,22 +87,6 @@ class VmapEnsemble:
                 (logits.argmax(-1) == y).float().mean(1).cpu()
 
 
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _best_of(fn, rounds, device) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @pytest.mark.parametrize("device_name", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device"))])
 def test_lenet_epoch_vectorised_vs_seed_loop_vs_vmap(benchmark, ratio, device_name):
@@ -119,10 +103,10 @@ def test_lenet_epoch_vectorised_vs_seed_loop_vs_vmap(benchmark, ratio, device_na
     with one_cpu_thread(device):
         for run in (run_per_seed, run_grouped, run_loop, run_vmap):  # warm-up: allocator, kernels, vmap tracing
             run()
-        loop_s = _best_of(run_loop, ROUNDS, device)
-        vmap_s = _best_of(run_vmap, ROUNDS, device)
-        grouped_s = _best_of(run_grouped, ROUNDS, device)
-        per_seed_s = _best_of(run_per_seed, ROUNDS, device)
+        loop_s = best_of(run_loop, ROUNDS, device)
+        vmap_s = best_of(run_vmap, ROUNDS, device)
+        grouped_s = best_of(run_grouped, ROUNDS, device)
+        per_seed_s = best_of(run_per_seed, ROUNDS, device)
         vectorised_choice = "grouped" if device.type == "cuda" else "per_seed"
         benchmark.pedantic(run_grouped if vectorised_choice == "grouped" else run_per_seed, rounds=ROUNDS,
                            warmup_rounds=0)

@@ -14,7 +14,6 @@ not measured.
 import time
 
 import numpy as np
-import pytest
 
 from claims.f_learning_rates.experiments import TIERS
 from claims.f_learning_rates.runs import load_data

@@ -34,7 +34,6 @@ Timings are never pass/fail; the tests only check that each step trained the mod
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -42,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.timing import best_of, best_of_paired, sync
 from deepclaims.training import TrainConfig, make_optimizer
 
 
@@ -91,11 +91,6 @@ def lab_mlp(shape: Shape, dropout: bool) -> nn.Sequential:
         nn.Linear(shape.hidden, CLASSES))
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _random_batches(shape: Shape, device: torch.device, gen: torch.Generator):
     """Images uniform in [0, 1) (scaled pixels) and labels uniform over the classes."""
     return [(torch.rand(shape.batch, *shape.image, generator=gen).to(device),
@@ -112,28 +107,8 @@ def _training_step(model: nn.Module, optimiser: torch.optim.Optimizer, batches, 
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-        _sync(device)
+        sync(device)
     return step
-
-
-def _best_of(fn, rounds: int, warmup: int, device: torch.device) -> float:
-    return _best_of_paired([fn], rounds, warmup, device)[0]
-
-
-def _best_of_paired(fns, rounds: int, warmup: int, device: torch.device) -> list[float]:
-    """Each callable's best round, the callables taking turns round by round."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            _sync(device)
-            start = time.perf_counter()
-            fn()
-            _sync(device)
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def dropout_ops_seconds(shape: Shape, device: torch.device) -> float:
@@ -149,7 +124,7 @@ def dropout_ops_seconds(shape: Shape, device: torch.device) -> float:
         for h in hidden:
             torch.autograd.grad(F.dropout(h, HIDDEN_DROPOUT, training=True), h, upstream)
 
-    return _best_of(masks, shape.rounds, shape.warmup, device)
+    return best_of(masks, shape.rounds, device, warmup=shape.warmup)
 
 
 CASES = [pytest.param(shape, method, dropout, id=f"{shape}-{method}-{'dropout' if dropout else 'no_dropout'}")
@@ -190,7 +165,7 @@ def test_G4_training_step_with_and_without_dropout(benchmark, device_name, shape
     if dropout:
         _, step_without = _arm(shape, method, False, device)
         _, step_with = _arm(shape, method, True, device)
-        without_s, with_s = _best_of_paired([step_without, step_with], shape.rounds, shape.warmup, device)
+        without_s, with_s = best_of_paired([step_without, step_with], shape.rounds, device, warmup=shape.warmup)
         masks_s = dropout_ops_seconds(shape, device)
         info.update({"paired_without_dropout_best_s": without_s, "paired_with_dropout_best_s": with_s,
                      "dropout_ops_s": masks_s, "dropout_ops_share": round(masks_s / with_s, 3),

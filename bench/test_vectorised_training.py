@@ -14,13 +14,13 @@ process's thread count and again at one thread; the ratios (loop / vectorised) g
 the benchmark's extra_info and the run's summary (bench/conftest.py). Timings are never
 pass/fail thresholds.
 """
-import time
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.timing import best_of
 from deepclaims import seeding
 from deepclaims.data.embedded import embedded
 from deepclaims.training import Split, TrainConfig, one_cpu_thread, train
@@ -65,22 +65,6 @@ def _plain_epoch(model: nn.Sequential, data: Split, seed: int) -> None:
             ((logits > 0).long() == y.long()).float().mean().item()
 
 
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _best_of(fn, rounds: int, device) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @pytest.mark.parametrize("device_name", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="no CUDA device"))])
 def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, ratio, device_name):
@@ -94,8 +78,8 @@ def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, ratio, device_name):
     run_loop = lambda: [train(m, data, ONE_EPOCH, [s]) for m, s in zip(singles, SEEDS)]
     run_plain = lambda: [_plain_epoch(m, data, s) for m, s in zip(plain, SEEDS)]
     run_vectorised(), run_loop(), run_plain()  # warm-up: allocator, kernels, thread pools
-    loop_s = _best_of(run_loop, LOOP_ROUNDS, device)
-    plain_s = _best_of(run_plain, LOOP_ROUNDS, device)
+    loop_s = best_of(run_loop, LOOP_ROUNDS, device)
+    plain_s = best_of(run_plain, LOOP_ROUNDS, device)
     benchmark.pedantic(run_vectorised, rounds=VECTORISED_ROUNDS, warmup_rounds=1)
     vectorised_s = benchmark.stats.stats.min
     info = {"seeds": len(SEEDS), "device": device_name, "threads": torch.get_num_threads(),
@@ -105,9 +89,9 @@ def test_lab_ffnet_epoch_vectorised_vs_seed_loop(benchmark, ratio, device_name):
     ratio(f"plain nn.Sequential loop, {threads}", plain_s, vectorised_s)
     if device_name == "cpu":
         with one_cpu_thread():
-            loop_1 = _best_of(run_loop, LOOP_ROUNDS, device)
-            plain_1 = _best_of(run_plain, LOOP_ROUNDS, device)
-            vectorised_1 = _best_of(run_vectorised, VECTORISED_ROUNDS, device)
+            loop_1 = best_of(run_loop, LOOP_ROUNDS, device)
+            plain_1 = best_of(run_plain, LOOP_ROUNDS, device)
+            vectorised_1 = best_of(run_vectorised, VECTORISED_ROUNDS, device)
         info.update({"loop_best_s_one_thread": loop_1, "plain_torch_loop_best_s_one_thread": plain_1,
                      "vectorised_best_s_one_thread": vectorised_1})
         ratio("seed loop, cpu, 1 thread", loop_1, vectorised_1)

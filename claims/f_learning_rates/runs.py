@@ -23,7 +23,6 @@ the official 10,000 test images), resized to the net's input side as the article
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
