@@ -129,7 +129,7 @@ def lr_range_figure(f_runs) -> dict:
     ax.set_xscale("log"); ax.set_yscale("log")
     ax.set_xlabel("learning rate (log)"); ax.set_ylabel(f"training loss, epoch {result['grid_epoch_loss'].shape[2]}")
     ax.set_title(f"LR range test: {len(lrs)} candidates, {loss.shape[0]} seeds\n(loss not finite drawn at {cap:.2g})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     if panels == 2:
         ax = axes[0, 1]
         sweep_lrs, smooth = result["sweep_lrs"][0], smoothed(result["sweep_loss"])
@@ -140,7 +140,7 @@ def lr_range_figure(f_runs) -> dict:
         ax.set_xscale("log"); ax.set_yscale("log")
         ax.set_xlabel("learning rate (log)"); ax.set_ylabel("smoothed minibatch loss")
         ax.set_title(f"single-run exponential sweep ({len(sweep_lrs)} steps),\nfastai's smoothing; ends where it diverges")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return {"lr_range_test": fig}
 
@@ -183,9 +183,9 @@ def clr_curves(f_runs) -> dict:
     axes[0].set_yscale("log")
     for ax, title in zip(axes[:2], ("loss", "accuracy")):
         ax.set_xlabel("epoch"); ax.set_ylabel(title); ax.set_title(f"{title}: mean over seeds, 10-90% band")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     axes[2].set_yscale("log"); axes[2].set_xlabel("iteration"); axes[2].set_ylabel("learning rate")
-    axes[2].set_title("learning rate per iteration, first seed"); axes[2].legend(fontsize=7)
+    axes[2].set_title("learning rate per iteration, first seed"); axes[2].legend(fontsize=8)
     fig.tight_layout()
     return {"clr_train_validation_curves": fig}
 
@@ -225,7 +225,7 @@ def growing_batch_curve(f_runs) -> dict:
     twin.step(epochs, result["growing_batch"][0], where="mid", color="grey", ls=":", label="batch size (growing arm)")
     twin.set_yscale("log", base=2); twin.set_ylabel("batch size (dotted)")
     twin.set_xlabel("epoch")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     ax.set_title("training loss: growing batch at lr_max against the cyclic and fixed schedules\n"
                  "(mean over seeds, 10-90% band)")
     fig.tight_layout()
