@@ -15,3 +15,15 @@ def test_user_gpu_list_is_indexed_not_replaced():
 
 def test_no_gpu_means_threads_only():
     assert pin_worker({}, 1, 2, gpu_count=0, cpu_count=2) == {"DEEPCLAIMS_THREADS": "1"}
+
+
+def test_the_controller_hands_its_gpu_count_to_each_xdist_worker():
+    """Workers must not touch CUDA before pinning themselves, so the count comes from the
+    controller through xdist's workerinput."""
+    from types import SimpleNamespace
+
+    from deepclaims.plugin import GPU_COUNT_INPUT, pytest_configure_node
+
+    node = SimpleNamespace(config=SimpleNamespace(deepclaims_gpu_count=4), workerinput={})
+    pytest_configure_node(node)
+    assert node.workerinput[GPU_COUNT_INPUT] == 4
