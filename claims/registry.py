@@ -29,10 +29,8 @@ def _discover_topics() -> tuple[Topic, ...]:
 TOPICS: tuple[Topic, ...] = _discover_topics()
 
 # Catalogue claims with no spec yet, and where they will come from; the report lists them.
-PENDING: dict[str, str] = {
-    "G4": ("a benchmark, not a verdict (timings on a shared machine are not robust evidence): "
-           "pytest bench/ -k G4 --benchmark-json g4.json, then python bench/plot_G4.py g4.json"),
-}
+# Every catalogue claim has a spec at present.
+PENDING: dict[str, str] = {}
 
 
 def claim_specs() -> list[ClaimSpec]:

@@ -28,6 +28,7 @@ from deepclaims.startup import StartupError, resolve_device, scan_data_dir, writ
 
 DEVICES = ("auto", "cpu", "cuda")
 RECORD_KEY = "deepclaims_claim"
+SKIP_KEY = "deepclaims_skipped_claim"
 GPU_COUNT_INPUT = "deepclaims_gpu_count"   # the controller's GPU count, in each xdist worker's workerinput
 
 
@@ -42,6 +43,18 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def benchmark_json(text: str) -> dict:
+    """argparse type of --benchmark-json-in: a readable JSON file, parsed."""
+    path = Path(text).expanduser()
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be read ({exc.strerror or exc}); give the file "
+                                         "pytest bench/ --benchmark-json wrote") from None
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("deepclaims", "deepclaims: reproduce deep-learning claims")
     group.addoption("--fidelity", default="ci", choices=FIDELITIES,
@@ -53,6 +66,9 @@ def pytest_addoption(parser):
     group.addoption("--claim", default=None, type=parse_claim_selection, metavar="IDS",
                     help="run only these claims: catalogue IDs or topic letters, comma-separated "
                          "(--claim A5,C); -k keeps pytest's meaning")
+    group.addoption("--benchmark-json-in", default=None, type=benchmark_json, metavar="FILE",
+                    help="a pytest-benchmark JSON (from pytest bench/ --benchmark-json) whose timings claims "
+                         "report (G4); without it those claims are skipped")
     group.addoption("--data-dir", default=None,
                     help="folder holding real data sets (MNIST, Fashion-MNIST, CIFAR-10); "
                          "claims fall back to embedded data when absent")
@@ -157,6 +173,7 @@ class RecordCollector:
     def __init__(self, config):
         self.config = config
         self.records: dict[str, dict] = {}
+        self.skipped: dict[str, str] = {}    # claim ID -> why it was skipped (its evidence was not given)
         self.durations: dict[str, float] = {}
         self.started = datetime.now(timezone.utc)
 
@@ -167,6 +184,9 @@ class RecordCollector:
         for name, value in getattr(report, "user_properties", ()):
             if name == RECORD_KEY:
                 self.records[report.nodeid] = json.loads(value)
+            if name == SKIP_KEY:
+                skip = json.loads(value)
+                self.skipped[skip["id"]] = skip["reason"]
 
     def pytest_sessionfinish(self, session):
         if hasattr(self.config, "workerinput") or not self.records:
@@ -180,16 +200,21 @@ class RecordCollector:
                                                           self.config.option.seed_base,
                                                           getattr(self.config, "deepclaims_device", "-"),
                                                           project_version(), self.started),
-                                         getattr(self.config, "deepclaims_pending", None))
+                                         {**(getattr(self.config, "deepclaims_pending", None) or {}),
+                                          **self.skipped})
 
     def pytest_terminal_summary(self, terminalreporter):
         path = getattr(self, "report_path", None)
-        if path is None:
+        if path is None and not self.skipped:
             return
-        records = sorted(combine_same_claim(list(self.records.values())), key=lambda r: r["id"])
         terminalreporter.section("deepclaims verdicts")
-        for line in console.summary_lines(records, self.config.getoption("--fidelity"), path.parent / "report.md"):
-            terminalreporter.write_line(line)
+        if path is not None:
+            records = sorted(combine_same_claim(list(self.records.values())), key=lambda r: r["id"])
+            for line in console.summary_lines(records, self.config.getoption("--fidelity"),
+                                              path.parent / "report.md"):
+                terminalreporter.write_line(line)
+        for claim_id, reason in sorted(self.skipped.items()):
+            terminalreporter.write_line(f"{claim_id:<4}skipped: {reason}")
 
 
 def _report_dir(config) -> Path:
@@ -225,6 +250,12 @@ def device(pytestconfig):
         return torch.device(resolve_device(pytestconfig.getoption("--device")))
     except StartupError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def benchmark_json_in(pytestconfig) -> dict | None:
+    """The parsed --benchmark-json-in file, or None."""
+    return pytestconfig.getoption("--benchmark-json-in")
 
 
 @pytest.fixture(scope="session")
@@ -318,6 +349,9 @@ def claim(request, pytestconfig, claim_catalogue, claim_expectations, fidelity, 
                              _report_dir(pytestconfig) / fidelity,
                              expectation=claim_expectations.get(claim_id, Expectation()))
     yield recorder
+    if recorder.skipped:   # its evidence was not given: no record, only the reason
+        request.node.user_properties.append((SKIP_KEY, json.dumps({"id": claim_id, "reason": recorder.skipped})))
+        return
     record = recorder.record()
     # Shared experiments are module fixtures, set up before this function-scoped fixture,
     # so a claim is credited with every cache look-up since the previous claim ended.

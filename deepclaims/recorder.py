@@ -75,6 +75,7 @@ class ClaimRecorder:
     sensitivity: list[dict] = field(default_factory=list)
     figure_problems: dict[str, list[str]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    skipped: str = ""
 
     @property
     def expected_verdict(self) -> str:
@@ -122,6 +123,12 @@ class ClaimRecorder:
         self.sensitivity.append({"setup": setup, "verdict": verdict,
                                  "deciding": _part_record(deciding_part(alt.parts, verdict)),
                                  "notes": dict(alt.notes)})
+
+    def skip(self, reason: str) -> None:
+        """Skip the claim in this run, recording nothing (its evidence was not given: a
+        benchmark JSON, for instance); ``reason`` says how to run it."""
+        self.skipped = reason
+        pytest.skip(reason)
 
     def equals(self, measured: str, value: float, published: float, tolerance: float = 0.0,
                **details) -> Verdict:

@@ -77,8 +77,8 @@ def write_reports(report_dir: Path, new_records: list[dict], run: dict | None = 
 
     ``run`` describes this run (its id, date, fidelity, seed base, device, versions); each
     new record points at it, so a report assembled from several runs says which record
-    came from which. ``pending`` lists the catalogue claims with no spec yet (ID -> where
-    they will come from), shown so a reader sees what the report does not cover.
+    came from which. ``pending`` lists the catalogue claims this report does not cover (ID
+    -> why: no spec yet, or skipped in this run), so a reader sees what is missing.
     """
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "claims.json"
@@ -190,7 +190,7 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None,
                      f"{fmt_number(p.get('estimate'), _exact(p))} | {_interval(p)} | {_condition(p) if p else '-'} | "
                      f"{r.get('seeds', {}).get('count', 0) or '-'} |")
     if pending:
-        lines += ["", "**Not yet checked** (catalogue claims without a spec): "
+        lines += ["", "**Not checked** (catalogue claims without a spec, or skipped in this run): "
                   + "; ".join(f"{', '.join(ids)}: {where}" for where, ids in _group_by_value(pending).items()) + "."]
     for r in records:
         lines += _claim_section(r)

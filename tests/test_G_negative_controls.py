@@ -113,3 +113,30 @@ def test_G5_fails_when_evaluated_in_train_mode(monkeypatch, tmp_path):
     plan = runs_plan(SMALL, RunEnvironment())
     broken = _run({arm_key(m, arm): plan[arm_key(m, arm)] for m in METHODS for arm in ("no_dropout", "dropout")})
     assert judged("G5", G.judge_G5, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
+
+
+# ---------------------------------------------------------------- G4
+
+def _benchmark_json(methods) -> dict:
+    """A pytest-benchmark JSON as bench/test_G4_dropout_bench.py writes it, for ``methods``."""
+    benchmarks = []
+    for method in methods:
+        for dropout in (False, True):
+            info = {"method": method, "shape": "ci", "device": "cpu", "dropout": dropout}
+            if dropout:
+                info.update(ratios={"with / without dropout": 1.9}, dropout_ops_share=0.45,
+                            paired_with_dropout_best_s=0.0011, paired_without_dropout_best_s=0.0006)
+            benchmarks.append({"name": f"test_G4_training_step[ci-{method}]", "extra_info": info})
+    return {"benchmarks": benchmarks, "datetime": "2026-11-25T00:00:00"}
+
+
+def test_G4_reports_every_method_and_fails_when_one_was_not_timed(tmp_path):
+    assert judged("G4", G.judge_G4, _benchmark_json(G.METHOD_ORDER), tmp_path=tmp_path) == "reproduced"
+    assert judged("G4", G.judge_G4, _benchmark_json(G.METHOD_ORDER[:-1]), tmp_path=tmp_path) == "contradicted"
+
+
+def test_G4_refuses_a_json_that_is_not_the_benchmark_and_skips_without_one(tmp_path):
+    with pytest.raises(G.BenchmarkFileError, match="not a pytest-benchmark JSON"):
+        judged("G4", G.judge_G4, {"claims": []}, tmp_path=tmp_path)
+    with pytest.raises(pytest.skip.Exception, match="--benchmark-json-in"):
+        judged("G4", G.judge_G4, None, tmp_path=tmp_path)

@@ -198,3 +198,19 @@ def test_collect_only_at_lab_estimates_the_run_size():
     assert out.returncode == 0, out.stderr
     assert "test_claim[A5]" in out.stdout and "test_claim[A1]" not in out.stdout
     assert "deepclaims: at lab, A would run " in out.stdout and " training epochs in all" in out.stdout
+
+
+def test_a_claim_skipped_for_missing_evidence_records_nothing_and_is_listed(pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_claims=CLAIMS + '''
+
+@pytest.mark.claim("Z1")
+def test_Z1_needs_a_benchmark(claim):
+    claim.skip("give it a benchmark JSON")
+''')
+    result = pytester.runpytest_subprocess("-k", "Z1", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["Z1  skipped: give it a benchmark JSON"])
+    report = json.loads((pytester.path / "reports" / "ci" / "claims.json").read_text())
+    assert [r["id"] for r in report["claims"]] == ["Z1"]     # the heads test's record, none from the skip
+    assert report["pending"] == {}   # Z1 has a record from the other test, so it is not listed as unchecked

@@ -16,6 +16,10 @@ Thresholds, fixed from the sources' words before results were seen:
   evaluation (paired difference of test accuracy above 0): Srivastava et al. 2014, section
   7.5, find the weight-scaling rule close to averaging many sampled nets and far better
   than one sample.
+- G4 is a benchmark (timings belong in bench/, never in a claim test): given the JSON
+  ``pytest bench/ -k G4 --benchmark-json`` wrote (``--benchmark-json-in``), the claim
+  reports the with/without ratio per method and checks that every method was timed both
+  ways at each shape the benchmark ran; the source states no size to judge a ratio by.
 
 "Final training loss" is the last epoch's mean minibatch loss (the curve the lab plots;
 with dropout it is the loss of the thinned nets), without the L2 term; the eval-mode loss
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from claims.g_optimisers.benchmark import METHOD_ORDER, BenchmarkFileError, g4_ratios
 from claims.g_optimisers.experiments import METHODS, arm_key, longer_budget
 from deepclaims.seeding import seed_range
 from deepclaims.stats import paired_difference, t_interval
@@ -180,3 +185,31 @@ def judge_G5(claim, g_runs, g_tier, seed_base) -> None:
     claim.table("test accuracy of the ten runs (eval mode; dropout nets with weight scaling)", accuracy_table(g_runs))
     claim.note("test-time rule", "trained without scaling, each dropout layer's output multiplied by its retain "
                "probability at test time (Srivastava et al. 2014: the outgoing weights times p)")
+
+
+# ---------------------------------------------------------------- G4
+
+HOW_TO_TIME_G4 = ("G4 reports the dropout benchmark: run `pytest bench/ -k G4 --benchmark-json g4.json`, then "
+                  "`pytest claims/ --claim G4 --benchmark-json-in g4.json`")
+
+
+def judge_G4(claim, benchmark_json_in) -> None:
+    if benchmark_json_in is None:
+        claim.skip(HOW_TO_TIME_G4)
+    try:
+        ratios = g4_ratios(benchmark_json_in)
+    except BenchmarkFileError as exc:
+        raise BenchmarkFileError(f"--benchmark-json-in: {exc}") from None
+    machine = benchmark_json_in.get("machine_info", {}).get("cpu", {}).get("brand_raw", "-")
+    claim.dataset = f"pytest-benchmark timings ({benchmark_json_in.get('datetime', '-')}, CPU {machine})"
+    rows = ["| shape | device | method | step without dropout (ms) | with dropout (ms) | with / without | "
+            "the masks' share of the dropout step |", "|---|---|---|---|---|---|---|"]
+    for (shape, device), by_method in sorted(ratios.items()):
+        claim.equals(f"{shape} shape, {device}: methods timed with and without dropout",
+                     len([m for m in METHOD_ORDER if m in by_method]), len(METHOD_ORDER))
+        for method in METHOD_ORDER:
+            if method in by_method:
+                r = by_method[method]
+                rows.append(f"| {shape} | {device} | {NAMES[method]} | {r['without_s'] * 1e3:.3g} | "
+                            f"{r['with_s'] * 1e3:.3g} | {r['ratio']:.2f} | {r['ops_share']:.2f} |")
+    claim.table("training-step time with and without dropout (best paired rounds)", "\n".join(rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from claims import figures
+from claims.g_optimisers.benchmark import draw, g4_ratios
 from claims.g_optimisers.experiments import METHODS, arm_key
 from claims.g_optimisers.judges import CONFIDENCE, NAMES, RULE_TOLERANCE
 from deepclaims.stats import t_interval
@@ -78,3 +79,8 @@ def test_accuracy(g_runs) -> dict:
     ax.set_title(f"Test accuracy of the ten runs ({CONFIDENCE:.0%} t intervals over seeds)")
     ax.legend()
     return {"test_accuracy": fig}
+
+
+def dropout_time_ratio(benchmark_json_in) -> dict:
+    """G4's bars (drawn only when a benchmark JSON was given: the judge skips otherwise)."""
+    return {"dropout_time_ratio": draw(g4_ratios(benchmark_json_in))}
