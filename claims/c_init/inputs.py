@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from deepclaims.data.digits28 import resized_digits
 from deepclaims.data.embedded import digits, split_half
 from deepclaims.data.real import load_arrays
 from deepclaims.errors import ConfigError
@@ -22,18 +22,6 @@ from deepclaims.training import Split
 PROBE_DATASETS = ("mnist", "upsampled_digits")
 MLP002_DATASETS = ("fashion_mnist", "digits")
 STAND_IN_IMAGES = 1797   # scikit-learn's digits
-
-
-def upsampled_digits(data_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 digits bilinearly resized to 28x28 and flattened, in [0, 1].
-
-    The MNIST-shaped stand-in for Perunicic's MNIST input: 784 features with MNIST's value
-    range, so the input layer sees fan-in 784 as in his code.
-    """
-    x, y = digits(data_seed)
-    img = torch.as_tensor(x, dtype=torch.float32).view(-1, 1, 8, 8)
-    big = F.interpolate(img, size=(28, 28), mode="bilinear", align_corners=False).clamp(0, 1)
-    return big.view(len(y), -1).numpy(), y
 
 
 def probe_batch(dataset: str, data_dir: str | Path | None, n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
@@ -48,8 +36,8 @@ def probe_batch(dataset: str, data_dir: str | Path | None, n: int) -> tuple[torc
     if real is not None:
         x = real.x_test[:n].reshape(-1, 784).astype(np.float32) / 255.0
         return torch.as_tensor(x), torch.as_tensor(real.y_test[:n]), f"first {n} MNIST test images ({real.folder})"
-    x, y = upsampled_digits()
-    return (torch.as_tensor(x[:n]), torch.as_tensor(y[:n]),
+    x, y = resized_digits()
+    return (x[:n], y[:n],
             f"{n} embedded 8x8 digits resized to 28x28 in [0, 1] (stand-in for MNIST)")
 
 

@@ -21,6 +21,15 @@ SIDE = 28
 DIGITS = 1797
 
 
+def resized_digits(data_seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 digits bilinearly resized to 28x28 and flattened: x [N, 784] float32 in
+    [0, 1], y [N] int64 (the MNIST-shaped stand-in topics C and E read)."""
+    x, y = digits(data_seed)
+    small = torch.as_tensor(x, dtype=torch.float32).view(-1, 1, 8, 8)
+    images = F.interpolate(small, size=(SIDE, SIDE), mode="bilinear", align_corners=False).clamp(0, 1)
+    return images.view(len(y), SIDE * SIDE), torch.as_tensor(y, dtype=torch.long)
+
+
 def digits28(train_size: int = 300, test_size: int | None = None, data_seed: int = 0) -> Split:
     """Training split of ``train_size`` images and a disjoint test split (all the remaining
     images when ``test_size`` is None); x [N, 784] float32 in [0, 1], y [N] int64."""
@@ -29,10 +38,7 @@ def digits28(train_size: int = 300, test_size: int | None = None, data_seed: int
     if train_size < 1 or test_size < 1 or train_size + test_size > DIGITS:
         raise ConfigError(f"digits28 needs train_size >= 1 and test_size >= 1 with train_size + test_size <= "
                           f"{DIGITS} (the digits available), got {train_size} and {test_size}")
-    x, y = digits(data_seed)
-    small = torch.as_tensor(x, dtype=torch.float32).view(-1, 1, 8, 8)
-    images = F.interpolate(small, size=(SIDE, SIDE), mode="bilinear", align_corners=False).clamp(0, 1)
-    images, labels = images.view(len(y), SIDE * SIDE), torch.as_tensor(y, dtype=torch.long)
+    images, labels = resized_digits(data_seed)
     end = train_size + test_size
     return Split(images[:train_size].contiguous(), labels[:train_size],
                  images[train_size:end].contiguous(), labels[train_size:end])
