@@ -35,6 +35,7 @@ from deepclaims.verdict import REPRODUCED
 from models.init_stacks import InitStack
 from models.mlp002 import MLP002
 from tests.controls import recorder, verdict
+from tests.plan_runs import compute_plan
 from tests.init_stack_fixtures import one_thread  # noqa: F401 (fixtures)
 
 SEEDS = list(range(8))
@@ -205,7 +206,7 @@ SMALL_TIER = replace(TIERS["ci"], train_seeds=len(SEEDS), c6_epochs=1, c7_seeds=
 
 def run_plan(plan) -> dict:
     """A plan's experiments at SMALL_TIER, seeds 0..7, computed afresh (outside the cache)."""
-    return {key: p.experiment(p.config, p.seed_list(0)) for key, p in plan(SMALL_TIER, RunEnvironment()).items()}
+    return compute_plan(plan(SMALL_TIER, RunEnvironment()))
 
 
 def judged_on(claim_id: str, judge, tmp_path, **fixtures) -> str:

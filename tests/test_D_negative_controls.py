@@ -22,6 +22,7 @@ from claims.d_dying_relu.experiments import TIERS, arms_plan
 from claims.d_dying_relu.runs import BornDeadGrid, CollapseRun, born_dead_by_depth, train_collapse
 from deepclaims.experiment import RunEnvironment
 from tests.controls import judged, recorder, verdict
+from tests.plan_runs import compute_plan
 
 SEEDS = 96
 
@@ -81,7 +82,7 @@ def arms_plan_verdicts(tmp_path, overrides) -> dict[str, str]:
     smoke = TIERS["smoke"]
     tier = replace(smoke, arms=replace(smoke.arms, epochs=8, checkpoints=(4, 8), overrides=overrides),
                    arms_seeds=SEEDS)
-    runs = {key: p.experiment(p.config, p.seed_list(0)) for key, p in arms_plan(tier, RunEnvironment()).items()}
+    runs = compute_plan(arms_plan(tier, RunEnvironment()))
     verdicts = {}
     for claim_id, judge in (("D2", D.judge_D2), ("D4", D.judge_D4)):
         rec = recorder(claim_id, tmp_path)

@@ -25,12 +25,9 @@ from claims.g_optimisers.rules import RULES, draw_case, rule_errors
 from deepclaims.experiment import RunEnvironment
 from deepclaims.training import per_seed_accuracy, per_seed_loss, per_seed_view
 from tests.controls import judged
+from tests.plan_runs import compute_plan
 
 SMALL = OptimiserTier(dataset="digits", width=32, epochs=5, seeds=8, tuning_seeds=0, lr_grid=(0.0,), rule_cases=64)
-
-
-def _run(plan) -> dict[str, dict]:
-    return {key: p.experiment(p.config, p.seed_list(0)) for key, p in plan.items()}
 
 
 # ---------------------------------------------------------------- G1
@@ -51,7 +48,7 @@ def rmsprop_eps_inside_root(param, grad, state, *, lr, rho, eps, weight_decay=0.
 
 @pytest.fixture(scope="module")
 def intact_rules():
-    return _run(rules_plan(SMALL, RunEnvironment()))
+    return compute_plan(rules_plan(SMALL, RunEnvironment()))
 
 
 def test_G1_holds_with_the_papers_rules(intact_rules, tmp_path):
@@ -79,7 +76,7 @@ def test_G1_cases_change_with_the_seed():
 
 @pytest.fixture(scope="module")
 def intact_runs():
-    return _run(runs_plan(SMALL, RunEnvironment()))
+    return compute_plan(runs_plan(SMALL, RunEnvironment()))
 
 
 def test_G3_holds_with_dropout_on(intact_runs, tmp_path):
@@ -90,7 +87,7 @@ def test_G3_fails_when_one_arm_has_no_dropout(intact_runs, tmp_path):
     plan = runs_plan(SMALL, RunEnvironment())
     key = arm_key("adam", "dropout")
     switched_off = replace(plan[key], config=replace(plan[key].config, input_rate=0.0, hidden_rate=0.0))
-    broken = {**intact_runs, key: _run({key: switched_off})[key]}
+    broken = {**intact_runs, key: compute_plan({key: switched_off})[key]}
     assert judged("G3", G.judge_G3, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
 
 
@@ -111,7 +108,7 @@ def evaluate_in_train_mode(model, x, y, loss):
 def test_G5_fails_when_evaluated_in_train_mode(monkeypatch, tmp_path):
     monkeypatch.setattr(runs, "evaluate", evaluate_in_train_mode)
     plan = runs_plan(SMALL, RunEnvironment())
-    broken = _run({arm_key(m, arm): plan[arm_key(m, arm)] for m in METHODS for arm in ("no_dropout", "dropout")})
+    broken = compute_plan({arm_key(m, arm): plan[arm_key(m, arm)] for m in METHODS for arm in ("no_dropout", "dropout")})
     assert judged("G5", G.judge_G5, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
 
 
