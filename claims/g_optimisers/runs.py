@@ -16,6 +16,8 @@ test split; the training split's loss is also evaluated in eval mode.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,6 +103,15 @@ def _final_loss(epoch_loss: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(last), last, DIVERGED_LOSS)
 
 
+@functools.lru_cache(maxsize=None)
+def searched_lr(run: GRun) -> tuple[float, tuple[float, ...]]:
+    """``choose_lr`` once per arm and process: the search depends on the arm's configuration
+    only, not on the judged seeds, so a run split into several shards searches once."""
+    data, _ = g_data(run.dataset, run.data_dir)
+    lr, means = choose_lr(run, data.to(torch.device(run.device)))
+    return lr, tuple(means)
+
+
 def choose_lr(run: GRun, data: Split) -> tuple[float, np.ndarray]:
     """The grid's learning rate with the lowest mean last-epoch training loss on the tuning
     seeds, and that mean for every grid point (empty without a search)."""
@@ -131,7 +142,8 @@ def one_step(run: GRun) -> GRun:
 
 def run_size(run: GRun) -> tuple[int, int]:
     """(trainings per seed, epochs each): the judged training, plus the search's trainings
-    (counted per judged seed, an upper bound when tuning_seeds < seeds)."""
+    (counted per judged seed: an upper bound when tuning_seeds < seeds, since the search
+    runs once per arm)."""
     return 1 + (len(run.lr_grid) if len(run.lr_grid) > 1 else 0), run.epochs
 
 
@@ -140,7 +152,7 @@ def train_adaptive(run: GRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Search the learning rate, train the seeds, and evaluate them (see the module docstring)."""
     data, description = g_data(run.dataset, run.data_dir)
     data = data.to(torch.device(run.device))
-    lr, tuning_means = choose_lr(run, data)
+    lr, tuning_means = searched_lr(run)
     model, out = _fit(run, lr, seeds, data)
     train_loss, _ = evaluate(model, data.x_train, data.y_train, "ce")
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test, "ce")
@@ -150,5 +162,5 @@ def train_adaptive(run: GRun, seeds: list[int]) -> dict[str, np.ndarray]:
             "train_loss_eval": np.where(np.isfinite(train_loss), train_loss, DIVERGED_LOSS),
             "test_loss": test_loss, "test_acc": test_acc, "test_acc_again": test_acc_again,
             "test_acc_one_mask": one_mask_accuracy(model, data.x_test, data.y_test),
-            "lr": np.full(n, lr), "tuning_loss": np.tile(tuning_means, (n, 1)),
+            "lr": np.full(n, lr), "tuning_loss": np.tile(np.array(tuning_means), (n, 1)),
             "dataset": np.array([description] * n)}
