@@ -4,7 +4,7 @@ import pytest
 
 from claims.catalogue import CATALOGUE
 from claims.expected import EXPECTED
-from claims.registry import PENDING, TOPICS, size_estimate
+from claims.registry import PENDING, TOPICS, id_ranges, real_data_readers, size_estimate
 from deepclaims.experiment import RunEnvironment
 
 
@@ -52,17 +52,14 @@ def claim_expectations():
     return EXPECTED
 
 
-# Which claims read which real data set at --fidelity lab; every other claim runs on
-# generated or embedded data at every fidelity.
-REAL_DATA_USERS = {"mnist": "C1-C5, E1-E5", "fashion_mnist": "C7-C8, F1-F3", "cifar10": "G2, G3, G5"}
-
-
 def pytest_report_header(config):
-    """At lab fidelity, say which claims read real data and which fall back to stand-ins."""
+    """At lab fidelity, say which claims read real data (found from their plans) and which
+    fall back to stand-ins; every other claim runs on generated or embedded data."""
     if config.getoption("--fidelity") != "lab":
         return []
     scan = getattr(config, "deepclaims_data", None)
     found = scan.found if scan is not None else {}
+    readers = {name: id_ranges(ids) for name, ids in real_data_readers("lab").items()}
     parts = [f"{users} read {name}" if name in found else f"{users} use the embedded stand-in for {name}"
-             for name, users in REAL_DATA_USERS.items() if users]
+             for name, users in readers.items()]
     return ["deepclaims: at lab, " + "; ".join(parts)]

@@ -70,3 +70,33 @@ def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] 
     topics = ", ".join(sorted(letters)) if letters is not None else "all topics"
     return (f"deepclaims: at {fidelity}, {topics} would run {len(runs)} experiments: {trainings:,} trainings "
             f"(networks over all seeds), {epochs:,} training epochs in all, before anything cached is reused")
+
+
+def real_data_readers(fidelity: str = "lab") -> dict[str, list[str]]:
+    """{real data set: the claims whose experiments read it from --data-dir at ``fidelity``},
+    found from the plans (a run reads real data when its configuration carries the folder)."""
+    marker = "<data-dir>"
+    readers: dict[str, list[str]] = {}
+    for topic in TOPICS:
+        tier = topic.tiers[fidelity]
+        by_fixture = {name: plan(tier, RunEnvironment("cpu", marker)) for name, plan in topic.plans.items()}
+        for spec in topic.specs:
+            for name in spec.fixture_names():
+                for planned in by_fixture.get(name, {}).values():
+                    if getattr(planned.config, "data_dir", None) == marker:
+                        ids = readers.setdefault(planned.config.dataset, [])
+                        if spec.id not in ids:
+                            ids.append(spec.id)
+    return readers
+
+
+def id_ranges(ids: list[str]) -> str:
+    """'C1-C5, C7-C8, G5': consecutive IDs of one topic joined as a range."""
+    groups: list[list[str]] = []
+    for cid in sorted(ids, key=lambda c: (c[0], int(c[1:]))):
+        last = groups[-1][-1] if groups else ""
+        if last and last[0] == cid[0] and int(last[1:]) + 1 == int(cid[1:]):
+            groups[-1].append(cid)
+        else:
+            groups.append([cid])
+    return ", ".join(g[0] if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups)

@@ -223,8 +223,3 @@ def _tree_digest(path: Path) -> str:
         _digest_cache[key] = hashlib.sha256(ast.dump(tree).encode()).hexdigest()
     return _digest_cache[key]
 
-
-def forget_versions() -> None:
-    """Drop the memoised closures and digests (tests that edit sources call this)."""
-    _closure_cache.clear()
-    _digest_cache.clear()

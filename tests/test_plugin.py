@@ -184,7 +184,7 @@ def test_a_lab_run_says_which_claims_read_real_data_and_which_use_stand_ins():
     out = subprocess.run([sys.executable, "-m", "pytest", "claims/", "--fidelity", "lab", "--collect-only", "-k", "H1",
                           "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True).stdout
     assert ("deepclaims: at lab, C1-C5, E1-E5 use the embedded stand-in for mnist; C7-C8, F1-F3 use the embedded "
-            "stand-in for fashion_mnist; G2, G3, G5 use the embedded stand-in for cifar10") in out
+            "stand-in for fashion_mnist; G2-G3, G5 use the embedded stand-in for cifar10") in out
 
 
 def test_collect_only_at_lab_estimates_the_run_size():
