@@ -3,8 +3,10 @@
 - F1 fails on a loss curve without a divergent end (the range test's largest candidates
   removed), while the intact curve of the same run reproduces it;
 - F2 fails when both arms use the same schedule (the fixed arm given the cyclic one);
+- F3's update count fails when the batch never grows (capped at its starting 32), and
+  holds when it doubles;
 - the reading rule finds lr_min / lr_max where a hand-made curve puts them.
-(F3's control, accumulation with summed instead of averaged losses, is in
+(The issue's F3 control, accumulation with summed instead of averaged losses, is in
 tests/test_F_lr_batched.py: it is a property of the engine, not of a verdict.)
 """
 from __future__ import annotations
@@ -68,3 +70,22 @@ def test_reading_rule_on_a_hand_made_curve():
                      [0.8, 0.6, 0.4, 0.3, 0.9, 5.0]])         # has fallen already at the smallest
     lr_min, lr_max = read_range(lrs, loss, np.array([1.0, 1.0]))
     assert np.allclose(lr_min, [1e-2, 1e-4]) and np.allclose(lr_max, [1.0, 1e-1])
+
+
+def _judge_F3(claim, config, result):
+    judges.judge_F3(claim, f_runs={"main": result}, f_tier=LRTier(run=config, seeds=4), seed_base=0)
+
+
+@pytest.mark.parametrize("max_batch, fewer_updates", [(16384, "reproduced"), (32, "contradicted")])
+def test_F3_control_a_batch_that_never_grows_makes_no_fewer_updates(max_batch, fewer_updates, tmp_path):
+    """The growing arm capped at its starting batch of 32 is the fixed-rate arm at the cyclic
+    arm's batch size: as many updates as the cyclic schedule, so F3's update part fails."""
+    from tests.controls import recorder
+
+    config = replace(TIERS["ci"].run, train_size=200, sweep_steps=0, arms=("cyclic", "fixed", "growing"), schedule_epochs=8,
+                     range_epochs=1, double_every=2, max_batch=max_batch)
+    result = lr_schedules(config, list(range(4)))
+    rec = recorder("F3", tmp_path)
+    _judge_F3(rec, config, result)
+    (updates_part,) = [p for p in rec.parts if "fewer parameter updates" in p.measured]
+    assert updates_part.verdict == fewer_updates

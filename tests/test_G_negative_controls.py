@@ -2,6 +2,8 @@
 
 - G1 fails against a deliberately wrong reference (epsilon inside the square root;
   Adam without bias correction), and holds with the papers' rules on the same cases.
+- G2 reads contradicted when Adam barely trains (a ten-thousandth of its rate) and
+  reproduced when every other method does, so its verdict follows the runs;
 - G3 fails when dropout is switched off in one arm (its dropout arm trains the plain net),
   and holds on the same small plan with dropout on.
 - G5 fails when the nets are evaluated in training mode (dropout masks drawn at test time,
@@ -137,3 +139,22 @@ def test_G4_refuses_a_json_that_is_not_the_benchmark_and_skips_without_one(tmp_p
         judged("G4", G.judge_G4, {"claims": []}, tmp_path=tmp_path)
     with pytest.raises(pytest.skip.Exception, match="--benchmark-json-in"):
         judged("G4", G.judge_G4, None, tmp_path=tmp_path)
+
+
+# ---------------------------------------------------------------- G2
+
+def _with_lr_scaled(plan, keys, factor: float) -> dict:
+    """The plan's arms ``keys`` trained at ``factor`` times their learning rate, no search."""
+    return compute_plan({k: replace(plan[k], config=replace(plan[k].config, lr=plan[k].config.lr * factor))
+                         for k in keys})
+
+
+@pytest.mark.parametrize("crippled, verdict", [("adam", "contradicted"), ("others", "reproduced")])
+def test_G2_answers_which_method_is_best_from_the_runs(intact_runs, crippled, verdict, tmp_path):
+    """G2's judge follows the runs both ways: Adam at a ten-thousandth of its rate (it barely
+    trains) reads contradicted; every other method crippled so reads reproduced."""
+    plan = runs_plan(SMALL, RunEnvironment())
+    others = [m for m in METHODS if m != "adam"]
+    keys = [arm_key("adam", "no_dropout")] if crippled == "adam" else [arm_key(m, "no_dropout") for m in others]
+    runs = {**intact_runs, **_with_lr_scaled(plan, keys, 1e-4)}
+    assert judged("G2", G.judge_G2, runs, runs, runs, SMALL, 0, tmp_path=tmp_path) == verdict
