@@ -3,7 +3,7 @@
 - G1 fails against a deliberately wrong reference (epsilon inside the square root;
   Adam without bias correction), and holds with the papers' rules on the same cases.
 - G2 reads contradicted when Adam barely trains (a ten-thousandth of its rate) and
-  reproduced when every other method does, so its verdict follows the runs;
+  reproduced when every other method is crippled so, so its verdict follows the runs;
 - G3 fails when dropout is switched off in one arm (its dropout arm trains the plain net),
   and holds on the same small plan with dropout on.
 - G5 fails when the nets are evaluated in training mode (dropout masks drawn at test time,
