@@ -44,11 +44,19 @@ class OptimiserTier:
     tuning_epochs: int | None = None
     lr_grid: tuple[float, ...] = LR_GRID
     rule_cases: int
+    row_seeds: int | None = None   # seeds of G2's sensitivity rows (None: ``seeds``)
+
+    def rows(self) -> "OptimiserTier":
+        """The tier G2's sensitivity rows train: fewer seeds, since a row is read, not asserted."""
+        return replace(self, seeds=self.row_seeds or self.seeds)
 
 
 TIERS = {"smoke": OptimiserTier(dataset="digits", width=16, epochs=2, seeds=3, tuning_seeds=0, lr_grid=(0.0,),
                                 rule_cases=10),
-         "ci": OptimiserTier(dataset="digits", width=128, epochs=30, seeds=16, tuning_seeds=2, rule_cases=200),
+         # 48 seeds: at 16, Adam against RMSProp+Nesterov (a near tie) read 'not reproduced' at seed
+         # bases 0 and 1000 but 'reproduced' at 2024; at 48 its interval centres on 0 at each base.
+         "ci": OptimiserTier(dataset="digits", width=128, epochs=30, seeds=48, tuning_seeds=2, rule_cases=200,
+                             row_seeds=16),
          "lab": OptimiserTier(dataset="cifar10", width=1000, epochs=200, seeds=4, tuning_seeds=1, tuning_epochs=20,
                               rule_cases=1000)}
 
@@ -79,7 +87,7 @@ def runs_plan(tier: OptimiserTier, environment: RunEnvironment) -> dict[str, Pla
 
 def usual_lr_plan(tier: OptimiserTier, environment: RunEnvironment) -> dict[str, Planned]:
     """G2's sensitivity row: each method at its usual starting rate, no search."""
-    return training_plan(tier, environment, arms=("no_dropout",), search=False)
+    return training_plan(tier.rows(), environment, arms=("no_dropout",), search=False)
 
 
 def longer_budget(tier: OptimiserTier) -> OptimiserTier:
@@ -89,7 +97,7 @@ def longer_budget(tier: OptimiserTier) -> OptimiserTier:
 
 def longer_plan(tier: OptimiserTier, environment: RunEnvironment) -> dict[str, Planned]:
     """G2's sensitivity row: twice the budget (search included)."""
-    return training_plan(longer_budget(tier), environment, arms=("no_dropout",))
+    return training_plan(longer_budget(tier.rows()), environment, arms=("no_dropout",))
 
 
 def rules_plan(tier: OptimiserTier, environment: RunEnvironment) -> dict[str, Planned]:
