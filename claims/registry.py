@@ -13,6 +13,7 @@ from pathlib import Path
 
 from claims.catalogue import CATALOGUE, SHORT_TITLES
 from deepclaims.cache import config_fingerprint
+from deepclaims.errors import ConfigError
 from deepclaims.experiment import Planned, RunEnvironment
 from deepclaims.registry import ClaimSpec, Topic, check_registry, keywords_for
 
@@ -47,7 +48,7 @@ def check() -> None:
     for topic in TOPICS:
         for name in (topic.tier_fixture, *topic.plans):
             if name in names:
-                raise ValueError(f"fixture {name!r} is defined by topics {names[name]} and {topic.letter}")
+                raise ConfigError(f"fixture {name!r} is defined by topics {names[name]} and {topic.letter}")
             names[name] = topic.letter
 
 
