@@ -61,12 +61,16 @@ def git_commit() -> str:
 
 
 def data_line(fidelity: str, scan) -> str:
-    """Which real data sets a run reads, or why it reads none."""
-    if scan is None:
-        return "deepclaims: data: embedded stand-ins (no --data-dir)"
+    """Which real data sets a run reads and the folder each came from, or why it reads none."""
+    if scan is None and fidelity != "lab":
+        return "deepclaims: data: embedded stand-ins (only --fidelity lab reads real data)"
+    if scan is None or not scan.found:
+        searched = "" if scan is None else f" in {', '.join(str(r.folder) for r in scan.roots)}"
+        return (f"deepclaims: data: embedded stand-ins (no real data set found{searched}; searched: --data-dir, "
+                "$DEEPCLAIMS_DATA, then /usr/share/datasets)")
     if fidelity != "lab":
-        return (f"deepclaims: data: --data-dir holds {', '.join(scan.found)}, but only --fidelity lab reads real "
-                f"data; this {fidelity} run uses the embedded stand-ins")
+        return (f"deepclaims: data: {', '.join(scan.found)} found, but only --fidelity lab reads real data; "
+                f"this {fidelity} run uses the embedded stand-ins")
     return f"deepclaims: data: {scan.summary()}; claims whose data set is absent use embedded stand-ins"
 
 

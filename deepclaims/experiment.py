@@ -42,10 +42,20 @@ NOT_COMPUTING = frozenset({"deepclaims.experiment", "deepclaims.cache", "deepcla
 
 @dataclass(frozen=True)
 class RunEnvironment:
-    """Where a plan's experiments run: the torch device and the real-data folder."""
+    """Where a plan's experiments run: the torch device and where real data sets are.
+
+    ``data_dir`` is a folder every data set is looked for in (tests and the dry run give
+    one); ``data_folders`` names, per data set, the folder it was found in (--data-dir,
+    $DEEPCLAIMS_DATA or the system's shared data sets) and wins over ``data_dir``.
+    """
 
     device: str = "cpu"
     data_dir: str | None = None
+    data_folders: tuple[tuple[str, str], ...] = ()
+
+    def data_dir_for(self, name: str) -> str | None:
+        """The folder to give ``name``'s loader, or None when the set was not found."""
+        return dict(self.data_folders).get(name, self.data_dir)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,20 @@ class Experiment:
     one_step: Callable[[Any], Any]
     size: Callable[[Any], tuple[int, int]]
     shard_size: int = 32
+    scale: Callable[[Any], float] | None = None
+
+    def work_ratio(self, config) -> float:
+        """How many times ``one_step(config)``'s work the full ``config`` is, per seed (the
+        time estimate's multiplier). By default the ratio of trainings x epochs, right for
+        a ``one_step`` that trains one full epoch; an experiment whose ``one_step`` trains on
+        a subset gives its own ``scale``."""
+        if self.scale is not None:
+            return float(self.scale(config))
+        def work(c) -> int:
+            trainings, epochs = self.size(c)
+            return trainings * epochs
+        full, small = work(config), work(self.one_step(config))
+        return 1.0 if full == 0 else full / max(small, 1)
 
     def __post_init__(self):
         if not self.name.replace("_", "").replace("-", "").isalnum():
@@ -81,10 +105,11 @@ class Experiment:
 
 
 def experiment(name: str, *, one_step: Callable[[Any], Any], size: Callable[[Any], tuple[int, int]],
-               shard_size: int = 32) -> Callable[[Callable], Experiment]:
+               shard_size: int = 32, scale: Callable[[Any], float] | None = None
+               ) -> Callable[[Callable], Experiment]:
     """Decorator: ``@experiment("A_train", one_step=..., size=...)`` over ``compute(config, seeds)``."""
     def wrap(compute: Callable[[Any, list[int]], Result]) -> Experiment:
-        return Experiment(name, compute, one_step, size, shard_size)
+        return Experiment(name, compute, one_step, size, shard_size, scale)
     return wrap
 
 

@@ -24,7 +24,8 @@ from deepclaims.fidelity import FIDELITIES, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
 from deepclaims.registry import parse_claim_selection, selected
 from deepclaims.report import combine_same_claim, write_reports
-from deepclaims.startup import StartupError, resolve_device, scan_data_dir, writable_folder
+from deepclaims.startup import (StartupError, data_folders, data_roots, resolve_device, scan_data,
+                                writable_folder)
 
 DEVICES = ("auto", "cpu", "cuda")
 RECORD_KEY = "deepclaims_claim"
@@ -70,8 +71,9 @@ def pytest_addoption(parser):
                     help="a pytest-benchmark JSON (from pytest bench/ --benchmark-json) whose timings claims "
                          "report (G4); without it those claims are skipped")
     group.addoption("--data-dir", default=None,
-                    help="folder holding real data sets (MNIST, Fashion-MNIST, CIFAR-10); "
-                         "claims fall back to embedded data when absent")
+                    help="folder holding real data sets (MNIST, Fashion-MNIST, CIFAR-10), searched first; then "
+                         "$DEEPCLAIMS_DATA, then /usr/share/datasets; claims fall back to embedded data "
+                         "when a set is found in none")
     group.addoption("--report-dir", default="reports", help="where claims.json, report.md and figures go")
     group.addoption("--result-cache", default=".deepclaims-cache", help="folder of cached experiment results")
     group.addoption("--recompute", action="store_true", help="ignore cached results and compute them again")
@@ -85,20 +87,18 @@ def _validate(config) -> None:
     """Checks that need more than one option or the file system (each option's own form
     is checked by its parser)."""
     device = config.getoption("--device")
-    data_dir = config.getoption("--data-dir")
-    if data_dir is not None:
-        path = Path(data_dir).expanduser()
-        if not path.is_dir():
-            _usage(f"--data-dir {data_dir!r} is not a folder; give a folder holding the data sets, or omit it")
-        if not os.access(path, os.R_OK | os.X_OK):
-            _usage(f"--data-dir {data_dir!r} cannot be read (permission denied)")
+    fidelity = config.getoption("--fidelity")
     try:
         writable_folder("--report-dir", _report_dir(config))
         writable_folder("--result-cache", _cache_dir(config))
+        roots = data_roots(config.getoption("--data-dir"), dict(os.environ))
         if workers.worker_index() is None:
-            # The controller checks once, before any worker starts or any experiment runs.
+            # The controller checks once, before any worker starts or any experiment runs:
+            # every folder the user named is validated at any fidelity, the system's shared
+            # data sets only at lab, the one fidelity that reads them.
             config.deepclaims_device = resolve_device(device)
-            config.deepclaims_data = scan_data_dir(Path(data_dir).expanduser()) if data_dir else None
+            searched = roots if fidelity == "lab" else [r for r in roots if r.origin != "system"]
+            config.deepclaims_data = scan_data(searched) if searched else None
     except StartupError as exc:
         _usage(str(exc))
 
@@ -259,9 +259,12 @@ def benchmark_json_in(pytestconfig) -> dict | None:
 
 
 @pytest.fixture(scope="session")
-def data_dir(pytestconfig) -> Path | None:
-    raw = pytestconfig.getoption("--data-dir")
-    return None if raw is None else Path(raw).expanduser()
+def data_folders_found(pytestconfig) -> tuple[tuple[str, str], ...]:
+    """(data set, folder) for each real data set found, searched as at start-up
+    (--data-dir, $DEEPCLAIMS_DATA, the system's shared data sets); each xdist worker
+    repeats the controller's choice from the file names alone."""
+    roots = data_roots(pytestconfig.getoption("--data-dir"), dict(os.environ))
+    return tuple((name, str(root.folder)) for name, root in data_folders(roots).items())
 
 
 @pytest.fixture(scope="session")
@@ -317,8 +320,8 @@ class Experiments:
 
 
 @pytest.fixture(scope="session")
-def experiments(fidelity, seed_base, device, data_dir, result_cache) -> Experiments:
-    return Experiments(fidelity, seed_base, RunEnvironment(str(device), None if data_dir is None else str(data_dir)),
+def experiments(fidelity, seed_base, device, data_folders_found, result_cache) -> Experiments:
+    return Experiments(fidelity, seed_base, RunEnvironment(str(device), data_folders=data_folders_found),
                        result_cache)
 
 

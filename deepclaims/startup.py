@@ -45,40 +45,97 @@ def resolve_device(choice: str) -> str:
     return choice
 
 
-@dataclass
-class DataDirScan:
-    """What ``--data-dir`` holds: the real data sets found, each checked in full."""
+# Where real data sets are looked for, in this order: --data-dir, the folder this
+# environment variable names, then Debian's shared data sets (the dataset-* packages,
+# e.g. `apt-get install dataset-fashion-mnist`, put their files there, read-only).
+DATA_ENV = "DEEPCLAIMS_DATA"
+SYSTEM_DATASETS = Path("/usr/share/datasets")
+
+
+@dataclass(frozen=True)
+class DataRoot:
+    """A folder data sets are looked for in, and why it is searched."""
 
     folder: Path
-    found: dict[str, str] = field(default_factory=dict)   # name -> description
+    origin: str          # "--data-dir", "$DEEPCLAIMS_DATA" or "system"
+
+
+@dataclass
+class DataScan:
+    """The real data sets found: for each, the folder it was read from and a description."""
+
+    roots: list[DataRoot]
+    found: dict[str, tuple[DataRoot, str]] = field(default_factory=dict)   # name -> (root, description)
 
     def summary(self) -> str:
         if not self.found:
-            return f"{self.folder}: no data set"
-        return "; ".join(self.found.values())
+            return "no data set in " + ", ".join(f"{r.folder} ({r.origin})" for r in self.roots)
+        return "; ".join(f"{desc} [{root.origin}]" for root, desc in self.found.values())
+
+    def folders(self) -> tuple[tuple[str, str], ...]:
+        """(data set, the folder to give its loader) for every set found."""
+        return tuple((name, str(root.folder)) for name, (root, _) in self.found.items())
 
 
 LAYOUT_HELP = ("MNIST as mnist/ or MNIST/raw/ or the four IDX files directly in the folder; Fashion-MNIST "
                "as fashion-mnist/ or FashionMNIST/raw/; CIFAR-10 as cifar-10-batches-py/ (IDX files raw or .gz)")
 
 
-def scan_data_dir(folder: Path) -> DataDirScan:
-    """Load and validate every real data set under ``folder`` (magic numbers, shapes, counts).
+def data_roots(data_dir: str | None, environ: dict[str, str], system: Path = SYSTEM_DATASETS) -> list[DataRoot]:
+    """The folders to look for real data in, in order. A folder the user named (option or
+    environment variable) must exist; the system folder is searched only when present."""
+    roots = []
+    for value, origin in ((data_dir, "--data-dir"), (environ.get(DATA_ENV) or None, f"${DATA_ENV}")):
+        if value is None:
+            continue
+        folder = Path(value).expanduser()
+        if not folder.is_dir():
+            raise StartupError(f"{origin} {value!r} is not a folder; give a folder holding the data sets, "
+                               "or leave it unset")
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise StartupError(f"{origin} {value!r} cannot be read (permission denied)")
+        roots.append(DataRoot(folder, origin))
+    if system.is_dir():
+        roots.append(DataRoot(system, "system"))
+    return roots
 
-    A corrupt or truncated file is a one-line StartupError naming the file; a folder
-    holding no recognised data set is one too, since the user meant it to hold some.
-    """
-    from deepclaims.data.real import REAL, load_arrays
 
-    scan = DataDirScan(folder)
+def data_folders(roots: list[DataRoot]) -> dict[str, DataRoot]:
+    """{data set: the first root holding it}; looks for files, reads none (cheap enough for
+    every xdist worker to repeat the controller's choice)."""
+    from deepclaims.data.real import REAL, locate
+
+    chosen = {}
     for name in REAL:
+        for root in roots:
+            try:
+                if locate(name, root.folder) is not None:
+                    chosen[name] = root
+                    break
+            except DataFileError as exc:
+                raise StartupError(f"{root.origin}: {exc}") from None
+    return chosen
+
+
+def scan_data(roots: list[DataRoot]) -> DataScan:
+    """Each real data set from the first folder holding it, loaded and validated in full
+    (magic numbers, shapes, counts).
+
+    A corrupt or truncated file is a one-line StartupError naming the file; a folder the
+    user named that holds no recognised data set is one too, since the user meant it to
+    hold some.
+    """
+    from deepclaims.data.real import REAL, load_arrays, locate
+
+    scan = DataScan(roots)
+    for name, root in data_folders(roots).items():
         try:
-            data = load_arrays(name, folder)
+            data = load_arrays(name, root.folder)
         except DataFileError as exc:
-            raise StartupError(f"--data-dir: {exc}") from None
-        if data is not None:
-            scan.found[name] = data.describe()
-    if not scan.found:
-        raise StartupError(f"--data-dir {str(folder)!r} holds no recognised data set; accepted layouts: "
-                           f"{LAYOUT_HELP}")
+            raise StartupError(f"{root.origin}: {exc}") from None
+        scan.found[name] = (root, data.describe())
+    for root in roots:
+        if root.origin != "system" and not any(locate(name, root.folder) for name in REAL):
+            raise StartupError(f"{root.origin} {str(root.folder)!r} holds no recognised data set; accepted "
+                               f"layouts: {LAYOUT_HELP}")
     return scan

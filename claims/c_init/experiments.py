@@ -114,7 +114,7 @@ def evidence(probe_spec, stacks: dict[str, StackSpec]) -> dict:
 def probe_plan(stacks: dict[str, StackSpec], tier: InitTier, environment: RunEnvironment, seeds: int,
                first_seed: int = 0) -> dict[str, Planned]:
     """Every stack probed on the tier's fixed batch (real MNIST at a real-data tier)."""
-    dataset, data_dir = ("mnist", environment.data_dir) if tier.real_data else ("upsampled_digits", None)
+    dataset, data_dir = ("mnist", environment.data_dir_for("mnist")) if tier.real_data else ("upsampled_digits", None)
     return {key: Planned(probe_stack, ProbeRun(spec=spec, images=tier.probe_images, dataset=dataset,
                                                data_dir=data_dir), seeds, first_seed)
             for key, spec in stacks.items()}
@@ -178,7 +178,7 @@ def mlp002_run(batch_norm: bool, tier: InitTier, environment: RunEnvironment) ->
     """The 002 MLP on Fashion-MNIST at a real-data tier (the digits when absent), else the digits."""
     return MLP002Run(dataset="fashion_mnist" if tier.real_data else "digits", batch_norm=batch_norm,
                      train=replace(LAB_002_TRAIN, epochs=tier.c7_epochs), mismatch_scale=UNSCALED_FACTOR,
-                     data_dir=environment.data_dir if tier.real_data else None, device=environment.device)
+                     data_dir=environment.data_dir_for("fashion_mnist") if tier.real_data else None, device=environment.device)
 
 
 def mlp002_plan(tier: InitTier, environment: RunEnvironment) -> dict[str, Planned]:

@@ -63,7 +63,7 @@ TIERS = {
 
 
 def arm_run(tier: BNDropoutTier, environment: RunEnvironment, spec: LeNetSpec, how: str, **probes) -> LeNetRun:
-    data_dir = environment.data_dir if tier.dataset == "mnist" else None
+    data_dir = environment.data_dir_for("mnist") if tier.dataset == "mnist" else None
     return LeNetRun(dataset=tier.dataset, input=how, spec=spec, train=replace(TRAIN, epochs=tier.epochs),
                     train_size=tier.train_size, data_dir=data_dir, device=environment.device, **probes)
 

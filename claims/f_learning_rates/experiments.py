@@ -43,7 +43,7 @@ TIERS = {
 
 def schedules_plan(tier: LRTier, environment: RunEnvironment) -> dict[str, Planned]:
     run = replace(tier.run, device=environment.device,
-                  data_dir=environment.data_dir if tier.run.dataset == "fashion_mnist" else None)
+                  data_dir=environment.data_dir_for("fashion_mnist") if tier.run.dataset == "fashion_mnist" else None)
     return {"main": Planned(lr_schedules, run, tier.seeds)}
 
 

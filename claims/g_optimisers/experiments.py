@@ -71,7 +71,7 @@ def g_run(method: str, arm: str, tier: OptimiserTier, environment: RunEnvironmen
                 tuning_seeds=tier.tuning_seeds if search else 0, tuning_epochs=tier.tuning_epochs,
                 epochs=tier.epochs, width=tier.width, weight_decay=WEIGHT_DECAY, input_rate=input_rate,
                 hidden_rate=hidden_rate, dataset=tier.dataset,
-                data_dir=environment.data_dir if tier.dataset != "digits" else None, device=environment.device)
+                data_dir=environment.data_dir_for("cifar10") if tier.dataset != "digits" else None, device=environment.device)
 
 
 def training_plan(tier: OptimiserTier, environment: RunEnvironment, arms=tuple(ARMS),

@@ -88,6 +88,15 @@ def _find_cifar(data_dir: Path) -> Path | None:
     return None
 
 
+def locate(name: str, data_dir: Path) -> Path | None:
+    """The folder under ``data_dir`` holding ``name``'s files, or None; reads no file (an
+    incomplete IDX set still raises DataFileError, as loading it would)."""
+    if name == "cifar10":
+        return _find_cifar(data_dir)
+    hit = _find_idx(name, data_dir)
+    return None if hit is None else hit[0]
+
+
 def folder_signature(data_dir: Path | str | None) -> str:
     """What the data sets under ``data_dir`` are, for cache keys: the name, size and
     modification time of every file in the folders the loaders look in. A result computed
@@ -152,4 +161,4 @@ def load_real(name: str, data_dir: Path | None, scale: float = 1 / 255.0, flatte
     return to_split(data.x_train, data.y_train, data.x_test, data.y_test, scale, flatten)
 
 
-__all__ = ["RealData", "folder_signature", "load_arrays", "load_real", "to_split", "REAL", "DataFileError"]
+__all__ = ["RealData", "folder_signature", "locate", "load_arrays", "load_real", "to_split", "REAL", "DataFileError"]
