@@ -1,10 +1,13 @@
 """Registers every topic's experiment fixtures and hands the catalogue, the reviewed
 expectations and the pending list to the plugin."""
+import os
+
 import pytest
 
 from claims.catalogue import CATALOGUE
-from claims.expected import EXPECTED
-from claims.registry import PENDING, TOPICS, id_ranges, real_data_readers, size_estimate
+from claims.expected import expectations
+from claims.registry import (PENDING, TOPICS, id_ranges, real_data_readers, size_estimate,
+                             time_estimate_lines)
 from deepclaims.experiment import RunEnvironment
 
 
@@ -27,7 +30,9 @@ def _check_claim_selection(selection) -> None:
 
 
 def pytest_collection_finish(session):
-    """Under --collect-only, say how large the selected claims' run would be."""
+    """Under --collect-only, say how large the selected claims' run would be and, at lab,
+    how long each topic would take on the chosen device (one step of every planned
+    experiment is timed for it)."""
     config = session.config
     if not config.option.collectonly:
         return
@@ -36,10 +41,15 @@ def pytest_collection_finish(session):
     if not letters:
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    data_dir = config.getoption("--data-dir")
-    line = size_estimate(config.getoption("--fidelity"), RunEnvironment("cpu", data_dir), letters)
-    if reporter is not None:
-        reporter.write_line(line)
+    write = reporter.write_line if reporter is not None else print
+    fidelity = config.getoption("--fidelity")
+    device = getattr(config, "deepclaims_device", "cpu")
+    scan = getattr(config, "deepclaims_data", None)
+    environment = RunEnvironment(device, data_folders=scan.folders() if scan is not None else ())
+    write(size_estimate(fidelity, environment, letters))
+    if fidelity == "lab":
+        for line in time_estimate_lines(fidelity, environment, letters, os.cpu_count() or 1):
+            write(line)
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +58,8 @@ def claim_catalogue():
 
 
 @pytest.fixture(scope="session")
-def claim_expectations():
-    return EXPECTED
+def claim_expectations(fidelity):
+    return expectations(fidelity)
 
 
 def pytest_report_header(config):

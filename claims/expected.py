@@ -8,6 +8,11 @@ verdict is the expected one and the claim records its sensitivity table.
 
 Entries were written from evidence, so each names the run that produced it; a change
 to an entry is a change of finding and belongs in its own reviewed commit.
+
+``EXPECTED`` holds what every fidelity expects. ``AT_FIDELITY`` holds the entries that
+differ at one fidelity (a claim that depends on the training budget can read otherwise
+at the lab tier's budget), each with the evidence of a run at that fidelity;
+:func:`expectations` merges them for a run.
 """
 from deepclaims.recorder import Expectation
 from deepclaims.verdict import CONTRADICTED, NOT_REPRODUCED
@@ -194,3 +199,14 @@ EXPECTED: dict[str, Expectation] = {
         depends_on=("the training budget: at twice the epochs dropout alone catches up with BN + dropout (not "
                     "reproduced), at four times it is ahead")),
 }
+
+
+# Entries that differ at one fidelity, each resting on a run at that fidelity.
+AT_FIDELITY: dict[str, dict[str, Expectation]] = {
+    "lab": {},
+}
+
+
+def expectations(fidelity: str) -> dict[str, Expectation]:
+    """What a run at ``fidelity`` expects of each claim."""
+    return {**EXPECTED, **AT_FIDELITY.get(fidelity, {})}

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from claims.catalogue import CATALOGUE, SHORT_TITLES
 from deepclaims.cache import config_fingerprint
 from deepclaims.errors import ConfigError
+from deepclaims.estimate import duration, estimate_runs, total_wall_seconds
 from deepclaims.experiment import Planned, RunEnvironment
 from deepclaims.registry import ClaimSpec, Topic, check_registry, keywords_for
 
@@ -71,6 +73,24 @@ def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] 
     topics = ", ".join(sorted(letters)) if letters is not None else "all topics"
     return (f"deepclaims: at {fidelity}, {topics} would run {len(runs)} experiments: {trainings:,} trainings "
             f"(networks over all seeds), {epochs:,} training epochs in all, before anything cached is reused")
+
+
+def time_estimate_lines(fidelity: str, environment: RunEnvironment, letters: set[str], workers: int) -> list[str]:
+    """Per topic, the estimated time of a run from scratch on ``environment.device``: one
+    process, and ``workers`` processes (pytest -n), each from one timed step of every
+    planned experiment (see deepclaims.estimate)."""
+    lines = []
+    for letter in sorted(letters):
+        runs = planned_runs(fidelity, environment, {letter})
+        if not runs:
+            continue
+        started = time.perf_counter()
+        estimates = estimate_runs(runs, environment.device)
+        one, many = total_wall_seconds(estimates, 1), total_wall_seconds(estimates, workers)
+        lines.append(f"deepclaims: estimate, {letter} at {fidelity} on {environment.device}: {duration(one)} in one "
+                     f"process, {duration(many)} with -n {workers} (calibrated by timing one step of each of "
+                     f"{len(runs)} experiments, {time.perf_counter() - started:.0f} s)")
+    return lines
 
 
 def real_data_readers(fidelity: str = "lab") -> dict[str, list[str]]:

@@ -1,0 +1,72 @@
+"""The lab time estimate: one shrunk step of each planned experiment, scaled up."""
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+
+from deepclaims.estimate import Estimate, duration, estimate_run, total_wall_seconds
+from deepclaims.experiment import Experiment, Planned
+
+
+@dataclass(frozen=True)
+class Toy:
+    epochs: int
+    device: str = "cpu"
+
+
+CALLS = []
+
+
+def _compute(config: Toy, seeds):
+    CALLS.append((config, tuple(seeds)))
+    return {"x": np.zeros(len(seeds))}
+
+
+def toy_experiment(**options) -> Experiment:
+    return Experiment("toy", _compute, one_step=lambda c: replace(c, epochs=1), size=lambda c: (2, c.epochs),
+                      shard_size=8, **options)
+
+
+def test_the_default_ratio_is_trainings_times_epochs_over_the_one_step_run():
+    exp = toy_experiment()
+    assert exp.work_ratio(Toy(epochs=50)) == 50
+    assert Experiment("none", _compute, one_step=lambda c: c, size=lambda c: (0, 0)).work_ratio(Toy(3)) == 1.0
+    assert toy_experiment(scale=lambda c: 7.5 * c.epochs).work_ratio(Toy(epochs=2)) == 15.0
+
+
+def test_the_estimate_times_the_shrunk_run_on_one_shard_on_the_chosen_device(monkeypatch):
+    import torch
+
+    synchronised = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: synchronised.append(True))
+    CALLS.clear()
+    estimate = estimate_run(Planned(toy_experiment(), Toy(epochs=50), seeds=20), "cuda:1")
+    # a warm-up call on one seed, then the timed call on one shard (8 of the 20 seeds)
+    assert CALLS == [(Toy(1, "cuda:1"), (0,)), (Toy(1, "cuda:1"), tuple(range(8)))]
+    assert synchronised, "a GPU step must be waited for before the clock stops"
+    assert (estimate.shards, estimate.ratio) == (3, 50)
+    assert estimate.serial_seconds == pytest.approx(estimate.shard_seconds * 50 * 3)
+
+
+def test_workers_share_the_shards_but_never_beat_the_longest_experiment():
+    long, short = Estimate("long", 10.0, 1, 6.0), Estimate("short", 1.0, 4, 5.0)   # 60 s, 4 x 5 s
+    assert total_wall_seconds([long, short], 1) == 80
+    assert total_wall_seconds([long, short], 2) == 60     # the single-shard 60 s run sets the floor
+    assert total_wall_seconds([short], 2) == 10
+    assert total_wall_seconds([], 4) == 0
+
+
+@pytest.mark.parametrize("seconds, text", [(45, "45 s"), (720, "12 min"), (3 * 3600, "3.0 h"),
+                                           (3 * 86400, "3.0 days")])
+def test_durations_read_in_the_unit_that_fits(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_expectations_differ_by_fidelity_only_where_an_entry_says_so():
+    from claims.expected import AT_FIDELITY, EXPECTED, expectations
+
+    assert expectations("ci") == EXPECTED
+    lab = expectations("lab")
+    assert set(lab) == set(EXPECTED) | set(AT_FIDELITY["lab"])
+    for claim_id, expectation in AT_FIDELITY["lab"].items():
+        assert lab[claim_id] is expectation and "lab" in expectation.evidence
