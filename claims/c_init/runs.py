@@ -181,7 +181,7 @@ def _finite(a: np.ndarray, sentinel: float) -> np.ndarray:
     return np.where(np.isfinite(a), a, sentinel)
 
 
-@experiment("C_mlp002", one_step=one_epoch, size=one_training, shard_size=16)
+@experiment("C_mlp002", one_step=one_epoch, size=one_training, shard_size=8)
 def train_mlp002(config: MLP002Run, seeds: list[int]) -> dict[str, np.ndarray]:
     """Loss history, validation accuracy per epoch and final scores per seed, and the same
     nets' scores on the validation images times ``mismatch_scale``."""
