@@ -28,7 +28,11 @@ class GradientTier:
 
 TIERS = {"smoke": GradientTier(epochs=3, seeds=4),
          "ci": GradientTier(epochs=30, seeds=16),
-         "lab": GradientTier(epochs=60, seeds=32)}
+         # 80 seeds, not the first lab run's 32: at 32 B1's deciding part read -0.480 [-0.502,
+         # -0.457] against its -0.5 threshold (an interval touching it decides nothing). With
+         # the per-seed SD seen there (0.062), 80% power to separate a 0.02 gap at 95% needs
+         # n = ((1.96 + 0.84) * 0.062 / 0.02)^2 = 76.
+         "lab": GradientTier(epochs=60, seeds=80)}
 
 
 def gradient_plan(tier: GradientTier, environment: RunEnvironment, arms: dict[str, str] = ARMS,
