@@ -61,12 +61,13 @@ A3_FINDING = ("Judged on the trained nets, as the lab inspects them: at the end 
 A1_FINDING = ("Reproduced as a statement about a typical run: at ci about 29% of the lab FFNet's runs learn "
               "(test accuracy >= 0.6 after 100 epochs) and the rest stay at chance. The outcome is bimodal, so the "
               "mean test accuracy (0.54) describes no run; the notebook's single run (0.484) lies inside the "
-              "central 95% of ours. The lab's own budget does not change it: at 200 epochs 0.281 [0.201, 0.378] "
-              "of 96 runs learn (measured once by script).")
-A2_FINDING = ("Reproduced: over 90% of the ResNet's runs learn. The notebook's single run (test 0.962) is not "
-              "matched by any of ours: at ci (100 epochs) it lies above all 32 runs, and at the lab's 200 epochs "
-              "(64 seeds, 0-63, CPU) our mean is 0.822 [0.801, 0.844] and our best run 0.944, so 0.962 is beyond "
-              "every run (percentile 100). The data allow it (an RBF SVM or a wide MLP reaches 0.96-0.97 on our "
+              "central 95% of ours. The lab's own budget does not change it: in the lab tier's run (200 epochs, 128 "
+              "runs) 0.320 [0.246, 0.405] learn, mean test accuracy 0.543, and 0.484 lies at the 67th percentile.")
+A2_FINDING = ("Reproduced: over 90% of the ResNet's runs learn. The notebook's single run (test 0.962) is rare "
+              "among ours: at ci (100 epochs) it lies above all 32 runs; in the lab tier's run (200 epochs, seeds "
+              "0-63, CPU) our mean is 0.841 [0.821, 0.861] and 2 of 64 runs reach 0.962 (percentile 97, outside "
+              "the central 95% of our runs). An earlier by-script run at 200 epochs had read mean 0.822 and best "
+              "0.944. The data allow it (an RBF SVM or a wide MLP reaches 0.96-0.97 on our "
               "test split), and no set-up difference was found: the spirals formula, the block x + f(f(x)), "
               "Glorot-uniform kernels with zero biases, SGD momentum 0.9 (Keras' and PyTorch's forms agree at a "
               "constant rate), binary cross-entropy on the sigmoid, batch 32 reshuffled every epoch and the "
@@ -98,10 +99,12 @@ EXPECTED: dict[str, Expectation] = {
                       depends_on="the training budget, i.e. the window of iterations the trend is read over (the lab "
                                  "tier, which trains 60 epochs, reads contradicted)"),
     "A1": Expectation(finding=A1_FINDING, evidence="ci, seeds 0-95, 100 epochs: fraction learned 0.292 "
-                      "[0.210, 0.389]; mean test accuracy 0.538 [0.517, 0.558]; 0.484 at the 68th percentile"),
+                      "[0.210, 0.389]; mean test accuracy 0.538 [0.517, 0.558]; 0.484 at the 68th percentile; lab tier (200 "
+                      "epochs, seeds 0-127, CPU, reports/lab): 0.320 [0.246, 0.405], 0.484 at the 67th percentile"),
     "A2": Expectation(finding=A2_FINDING, evidence="ci, seeds 0-31, 100 epochs: fraction learned 0.938 "
-                      "[0.799, 0.983]; mean test accuracy 0.762 [0.723, 0.801]; 0.962 above all 32 runs; lab budget "
-                      "(200 epochs, seeds 0-63, measured once by script): mean 0.822, best 0.944"),
+                      "[0.799, 0.983]; mean test accuracy 0.762 [0.723, 0.801]; 0.962 above all 32 runs; lab tier "
+                      "(200 epochs, seeds 0-63, CPU, reports/lab): learned 1.0 [0.943, 1.0], mean 0.841, 0.962 at "
+                      "the 97th percentile"),
     "A3": Expectation(finding=A3_FINDING, evidence="ci, seeds 0-31, 100 epochs: FFNet log10 RMS gradient first / "
                       "last hidden layer -3.85 [-4.43, -3.28] at the end, -0.09 [-0.32, 0.14] at initialisation, "
                       "-2.48 [-2.96, -1.99] (per-epoch log ratios) and +0.42 [0.32, 0.51] (norms) averaged over "
