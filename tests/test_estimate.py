@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from deepclaims.estimate import Estimate, duration, estimate_run, total_wall_seconds
-from deepclaims.experiment import Experiment, Planned
+from deepclaims.experiment import Experiment, Planned, RunEnvironment
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,20 @@ def test_expectations_differ_by_fidelity_only_where_an_entry_says_so():
     assert set(lab) == set(EXPECTED) | set(AT_FIDELITY["lab"])
     for claim_id, expectation in AT_FIDELITY["lab"].items():
         assert lab[claim_id] is expectation and "lab" in expectation.evidence
+
+
+def test_runs_whose_one_step_is_one_batch_scale_by_images_processed():
+    """E's and F's one step trains one minibatch: their ratios count training images."""
+    from claims.e_batchnorm_dropout.experiments import ARMS, TIERS as E_TIERS, arm_run
+    from claims.e_batchnorm_dropout.runs import train_lenet
+    from claims.f_learning_rates.experiments import TIERS as F_TIERS
+    from claims.f_learning_rates.runs import lr_schedules
+
+    # F at lab: 10 candidates x 5 epochs x 55000 images, a 100-step sweep of 64, 3 arms x 30 epochs;
+    # its one step: 3 candidates, 2 sweep steps and 3 arms, one batch of 64 each
+    full = 10 * 5 * 55000 + 100 * 64 + 3 * 30 * 55000
+    assert lr_schedules.work_ratio(F_TIERS["lab"].run) == full / (3 * 64 + 2 * 64 + 3 * 64)
+    # E at lab: 10 epochs of all 60000 MNIST images, one step = one batch of 32
+    spec, how = ARMS["bn"]
+    lenet = arm_run(E_TIERS["lab"], RunEnvironment(), spec, how)
+    assert train_lenet.work_ratio(lenet) == 10 * 60000 / 32

@@ -372,7 +372,8 @@ def on_fashion_mnist(c_mlp002: dict) -> bool:
 def _describe_mlp002(claim, c_mlp002, c_tier, seed_base) -> None:
     claim.dataset = mlp002_dataset(c_mlp002)
     if c_tier.real_data and not mlp002_dataset(c_mlp002).startswith("Fashion-MNIST"):
-        claim.note("data", "Fashion-MNIST not found under --data-dir: ran on the embedded digits stand-in")
+        claim.note("data", "Fashion-MNIST not found in the data folders (--data-dir, $DEEPCLAIMS_DATA, "
+                           "/usr/share/datasets): ran on the embedded digits stand-in")
     claim.seeds = seed_range(seed_base, c_tier.c7_seeds)
 
 

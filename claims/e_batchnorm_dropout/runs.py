@@ -81,7 +81,7 @@ def lenet_data(dataset: str, data_dir: str | None, train_size: int | None) -> tu
             return split, f"MNIST ({n} training / {len(real.y_test)} test images)"
     size = 300 if train_size is None else train_size
     split = digits28(train_size=size)
-    fallback = " (MNIST not found under --data-dir)" if dataset == "mnist" else ""
+    fallback = " (MNIST not found in the data folders)" if dataset == "mnist" else ""
     return split, (f"embedded 8x8 digits resized to 28x28, {size} training / {len(split.y_test)} test "
                    f"images{fallback}")
 
@@ -99,7 +99,17 @@ def one_training(config: LeNetRun) -> tuple[int, int]:
     return 1, config.train.epochs
 
 
-@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16)
+MNIST_TRAIN = 60000
+
+
+def work_ratio(config: LeNetRun) -> float:
+    """The time estimate's multiplier: ``one_step`` trains one minibatch, so the ratio is of
+    training images processed (all of MNIST's when ``train_size`` is None)."""
+    n = config.train_size or (MNIST_TRAIN if config.dataset == "mnist" else 300)
+    return config.train.epochs * n / config.train.batch_size
+
+
+@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16, scale=work_ratio)
 def train_lenet(config: LeNetRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train the arm for every seed at once; per seed: scores, loss history, each BN layer's
     learned gamma and beta, and the probes the configuration asks for."""

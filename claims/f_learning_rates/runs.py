@@ -110,7 +110,7 @@ def load_data(config: LRScheduleRun) -> tuple[Split, Split, str]:
         rest_x, rest_y = _resize(stand_in.x_test, side), stand_in.y_test
         half = len(rest_y) // 2
         val_x, val_y, test_x, test_y = rest_x[:half], rest_y[:half], rest_x[half:], rest_y[half:]
-        fallback = " (Fashion-MNIST not found under --data-dir)" if config.dataset == "fashion_mnist" else ""
+        fallback = " (Fashion-MNIST not found in the data folders)" if config.dataset == "fashion_mnist" else ""
         described = (f"scikit-learn 8x8 digits resized to {side}x{side}{fallback} ({len(train_y)} training, "
                      f"{half} validation, {len(test_y)} test images)")
     if config.subset is not None:
@@ -181,7 +181,25 @@ def size(config: LRScheduleRun) -> tuple[int, int]:
     return trainings, max(config.range_epochs, config.schedule_epochs)
 
 
-@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16)
+FASHION_TRAIN = 55000   # Fashion-MNIST's training images less the 5000 held out for validation
+
+
+def images_processed(config: LRScheduleRun) -> int:
+    """Training images pushed through the net per seed: every candidate's range test, the
+    sweep's steps and each arm's epochs (a growing batch sees each image once per epoch too)."""
+    n = FASHION_TRAIN if config.dataset == "fashion_mnist" else config.train_size
+    n = n if config.subset is None else min(n, config.subset)
+    return (len(config.candidate_lrs) * config.range_epochs * n + config.sweep_steps * config.batch_size
+            + len(config.arms) * config.schedule_epochs * n)
+
+
+def work_ratio(config: LRScheduleRun) -> float:
+    """The time estimate's multiplier: ``one_step`` trains on one batch, so the ratio is of
+    images processed, not of epochs."""
+    return images_processed(config) / images_processed(one_step(config))
+
+
+@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16, scale=work_ratio)
 def lr_schedules(config: LRScheduleRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Range test, sweep and schedule arms for each seed; arrays [seeds, ...]."""
     train_test, train_val, described = load_data(config)

@@ -85,7 +85,7 @@ def g_data(dataset: str, data_dir: str | None) -> tuple[Split, str]:
         if real is not None:
             return real, "CIFAR-10 (50000 training / 10000 test images, 3072 pixels scaled to [0, 1])"
     data = embedded("digits")
-    stand_in = " (CIFAR-10 not found under --data-dir)" if dataset == "cifar10" else ""
+    stand_in = " (CIFAR-10 not found in the data folders)" if dataset == "cifar10" else ""
     return data, ("scikit-learn 8x8 digits, 898 training / 899 test images (embedded stand-in for CIFAR-10)"
                   + stand_in)
 
