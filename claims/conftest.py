@@ -46,9 +46,10 @@ def pytest_collection_finish(session):
     device = getattr(config, "deepclaims_device", "cpu")
     scan = getattr(config, "deepclaims_data", None)
     environment = RunEnvironment(device, data_folders=scan.folders() if scan is not None else ())
-    write(size_estimate(fidelity, environment, letters))
+    max_seeds = config.getoption("--max-seeds")
+    write(size_estimate(fidelity, environment, letters, max_seeds))
     if fidelity == "lab":
-        for line in time_estimate_lines(fidelity, environment, letters, os.cpu_count() or 1):
+        for line in time_estimate_lines(fidelity, environment, letters, os.cpu_count() or 1, max_seeds):
             write(line)
 
 

@@ -54,20 +54,22 @@ def check() -> None:
             names[name] = topic.letter
 
 
-def planned_runs(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None) -> list[Planned]:
+def planned_runs(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None,
+                 max_seeds: int | None = None) -> list[Planned]:
     """The distinct runs the given topics (all by default) make at ``fidelity``."""
     runs: dict[tuple, Planned] = {}
     for topic in TOPICS:
         if letters is None or topic.letter in letters:
-            for planned in topic.planned(fidelity, environment).values():
+            for planned in topic.planned(fidelity, environment, max_seeds).values():
                 key = (planned.experiment.name, config_fingerprint(planned.config), planned.seeds, planned.first_seed)
                 runs.setdefault(key, planned)
     return list(runs.values())
 
 
-def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None) -> str:
+def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] | None = None,
+                  max_seeds: int | None = None) -> str:
     """One line: how many experiments, trainings and training epochs a run would make."""
-    runs = planned_runs(fidelity, environment, letters)
+    runs = planned_runs(fidelity, environment, letters, max_seeds)
     trainings = sum(p.training_epochs()[0] for p in runs)
     epochs = sum(p.training_epochs()[1] for p in runs)
     topics = ", ".join(sorted(letters)) if letters is not None else "all topics"
@@ -75,13 +77,14 @@ def size_estimate(fidelity: str, environment: RunEnvironment, letters: set[str] 
             f"(networks over all seeds), {epochs:,} training epochs in all, before anything cached is reused")
 
 
-def time_estimate_lines(fidelity: str, environment: RunEnvironment, letters: set[str], workers: int) -> list[str]:
+def time_estimate_lines(fidelity: str, environment: RunEnvironment, letters: set[str], workers: int,
+                        max_seeds: int | None = None) -> list[str]:
     """Per topic, the estimated time of a run from scratch on ``environment.device``: one
     process, and ``workers`` processes (pytest -n), each from one timed step of every
     planned experiment (see deepclaims.estimate)."""
     lines = []
     for letter in sorted(letters):
-        runs = planned_runs(fidelity, environment, {letter})
+        runs = planned_runs(fidelity, environment, {letter}, max_seeds)
         if not runs:
             continue
         started = time.perf_counter()

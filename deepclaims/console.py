@@ -19,15 +19,20 @@ def header_line(fidelity: str, seed_base: int, device: str, report_dir: Path, co
             f"numpy {numpy.__version__}, code {code}, reports to {report_dir / fidelity}")
 
 
-def run_info(fidelity: str, seed_base: int, device: str, code: str, started: datetime) -> dict:
-    """The settings and versions a run's records came from (its id is its start time)."""
+def run_info(fidelity: str, seed_base: int, device: str, code: str, started: datetime,
+             max_seeds: int | None = None) -> dict:
+    """The settings and versions a run's records came from (its id is its start time);
+    ``max_seeds`` only when the run capped its tiers' seed counts."""
     import numpy
     import torch
 
-    return {"id": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "fidelity": fidelity, "seed_base": seed_base,
-            "device": device, "device_name": device_name(device), "torch": torch.__version__, "numpy": numpy.__version__,
-            "python": platform.python_version(), "threads": torch.get_num_threads(), "code": code,
-            "commit": git_commit()}
+    info = {"id": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "fidelity": fidelity, "seed_base": seed_base,
+            "device": device, "device_name": device_name(device), "torch": torch.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
+            "code": code, "commit": git_commit()}
+    if max_seeds is not None:
+        info["max_seeds"] = max_seeds
+    return info
 
 
 def device_name(device: str) -> str:

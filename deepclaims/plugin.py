@@ -20,7 +20,7 @@ from deepclaims import console, workers
 from deepclaims.cache import ResultCache
 from deepclaims.data.real import folder_signature
 from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
-from deepclaims.fidelity import FIDELITIES, select
+from deepclaims.fidelity import FIDELITIES, capped, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
 from deepclaims.registry import parse_claim_selection, selected
 from deepclaims.report import combine_same_claim, write_reports
@@ -41,6 +41,17 @@ def non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= 0") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative; accepted: a whole number >= 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of --max-seeds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1; accepted: a whole number >= 1")
     return value
 
 
@@ -67,6 +78,9 @@ def pytest_addoption(parser):
     group.addoption("--claim", default=None, type=parse_claim_selection, metavar="IDS",
                     help="run only these claims: catalogue IDs or topic letters, comma-separated "
                          "(--claim A5,C); -k keeps pytest's meaning")
+    group.addoption("--max-seeds", default=None, type=positive_int, metavar="N",
+                    help="train every seed count of the tier on at most N seeds: the tier's configurations with "
+                         "less power (a quicker look; the header and the report say so)")
     group.addoption("--benchmark-json-in", default=None, type=benchmark_json, metavar="FILE",
                     help="a pytest-benchmark JSON (from pytest bench/ --benchmark-json) whose timings claims "
                          "report (G4); without it those claims are skipped")
@@ -105,9 +119,12 @@ def _validate(config) -> None:
 
 def pytest_report_header(config):
     device = getattr(config, "deepclaims_device", config.getoption("--device"))
-    return [console.header_line(config.getoption("--fidelity"), config.option.seed_base, device,
-                                _report_dir(config), project_version()),
-            console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
+    lines = [console.header_line(config.getoption("--fidelity"), config.option.seed_base, device,
+                                 _report_dir(config), project_version())]
+    if config.getoption("--max-seeds") is not None:
+        lines.append(f"deepclaims: seeds capped at {config.getoption('--max-seeds')} (--max-seeds): the tier's "
+                     "configurations on fewer seeds than it plans, so with less power")
+    return lines + [console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
 
 
 def pytest_configure(config):
@@ -199,7 +216,8 @@ class RecordCollector:
                                          console.run_info(self.config.getoption("--fidelity"),
                                                           self.config.option.seed_base,
                                                           getattr(self.config, "deepclaims_device", "-"),
-                                                          project_version(), self.started),
+                                                          project_version(), self.started,
+                                                          self.config.getoption("--max-seeds")),
                                          {**(getattr(self.config, "deepclaims_pending", None) or {}),
                                           **self.skipped})
 
@@ -296,14 +314,16 @@ class Experiments:
     sharded through the result cache.
     """
 
-    def __init__(self, fidelity: str, seed_base: int, environment: RunEnvironment, cache: ResultCache):
+    def __init__(self, fidelity: str, seed_base: int, environment: RunEnvironment, cache: ResultCache,
+                 max_seeds: int | None = None):
         self.fidelity = fidelity
         self.seed_base = seed_base
         self.environment = environment
         self.cache = cache
+        self.max_seeds = max_seeds
 
     def tier(self, table):
-        return select(table, self.fidelity)
+        return capped(select(table, self.fidelity), self.max_seeds)
 
     def run(self, planned: Planned) -> dict:
         exp = planned.experiment
@@ -320,9 +340,9 @@ class Experiments:
 
 
 @pytest.fixture(scope="session")
-def experiments(fidelity, seed_base, device, data_folders_found, result_cache) -> Experiments:
+def experiments(pytestconfig, fidelity, seed_base, device, data_folders_found, result_cache) -> Experiments:
     return Experiments(fidelity, seed_base, RunEnvironment(str(device), data_folders=data_folders_found),
-                       result_cache)
+                       result_cache, pytestconfig.getoption("--max-seeds"))
 
 
 @pytest.fixture(scope="session")

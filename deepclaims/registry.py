@@ -20,7 +20,7 @@ import pytest
 
 from deepclaims.errors import ConfigError
 from deepclaims.experiment import Plan, Planned, RunEnvironment
-from deepclaims.fidelity import FIDELITIES
+from deepclaims.fidelity import FIDELITIES, capped
 from deepclaims.recorder import CLAIM_ID, ClaimRecorder
 
 Judge = Callable[..., None]
@@ -107,9 +107,11 @@ class Topic:
     def tier_fixture(self) -> str:
         return f"{self.letter.lower()}_tier"
 
-    def planned(self, fidelity: str, environment: RunEnvironment) -> dict[str, Planned]:
-        """Every run the topic's fixtures would make at ``fidelity``, as '<fixture>/<key>'."""
-        tier = self.tiers[fidelity]
+    def planned(self, fidelity: str, environment: RunEnvironment, max_seeds: int | None = None
+                ) -> dict[str, Planned]:
+        """Every run the topic's fixtures would make at ``fidelity`` (seed counts capped at
+        ``max_seeds``, as --max-seeds caps them), as '<fixture>/<key>'."""
+        tier = capped(self.tiers[fidelity], max_seeds)
         return {f"{fixture}/{key}": planned for fixture, plan in self.plans.items()
                 for key, planned in plan(tier, environment).items()}
 

@@ -168,7 +168,8 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None,
                   "|---|---|---|---|---|---|---|---|"]
         for run in runs:
             ids = [r["id"] for r in records if r.get("run") == run["id"]]
-            lines.append(f"| {run['id']} | {run.get('fidelity', '-')} | {run.get('seed_base', '-')} | "
+            capped = f" (seeds capped at {run['max_seeds']})" if run.get("max_seeds") else ""
+            lines.append(f"| {run['id']} | {run.get('fidelity', '-')}{capped} | {run.get('seed_base', '-')} | "
                          f"{run.get('device', '-')} | {run.get('torch', '-')} | {run.get('commit', '-')} | "
                          f"{run.get('code', '-')} | {', '.join(ids)} |")
         lines.append("")

@@ -214,3 +214,27 @@ def test_Z1_needs_a_benchmark(claim):
     report = json.loads((pytester.path / "reports" / "ci" / "claims.json").read_text())
     assert [r["id"] for r in report["claims"]] == ["Z1"]     # the heads test's record, none from the skip
     assert report["pending"] == {}   # Z1 has a record from the other test, so it is not listed as unchecked
+
+
+def test_max_seeds_caps_every_seed_count_of_the_tier_and_says_so(project):
+    from dataclasses import dataclass
+
+    from deepclaims.fidelity import capped
+
+    @dataclass(frozen=True)
+    class Tier:
+        epochs: int
+        seeds: int
+        row_seeds: int
+        born_nets: int
+
+    assert capped(Tier(60, 80, 16, 10000), 8) == Tier(60, 8, 8, 8)      # epochs are not seed counts
+    assert capped(Tier(60, 4, 16, 10000), 8) == Tier(60, 4, 8, 8)       # never raised
+    assert capped(Tier(60, 80, 16, 10000), None) == Tier(60, 80, 16, 10000)
+    result = project.runpytest_subprocess("--max-seeds", "8")
+    result.stdout.fnmatch_lines(["deepclaims: seeds capped at 8 (--max-seeds)*"])
+    runs = json.loads((project.path / "reports" / "ci" / "claims.json").read_text())["runs"]
+    assert runs[-1]["max_seeds"] == 8
+    bad = project.runpytest_subprocess("--max-seeds", "0")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*argument --max-seeds: 0 is below 1; accepted: a whole number >= 1"])
