@@ -336,7 +336,13 @@ class Experiments:
                                   lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
 
     def run_all(self, plan: Plan) -> dict[str, dict]:
-        return {name: self.run(planned) for name, planned in plan.items()}
+        """Every planned run, each xdist worker starting at a different one (as shards do)
+        so that workers needing the same plan compute its runs side by side instead of
+        waiting on each other's locks; the results keep the plan's order."""
+        names = list(plan)
+        start = self.cache.worker_index % len(names) if names else 0
+        results = {name: self.run(plan[name]) for name in names[start:] + names[:start]}
+        return {name: results[name] for name in names}
 
 
 @pytest.fixture(scope="session")

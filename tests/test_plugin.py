@@ -238,3 +238,18 @@ def test_max_seeds_caps_every_seed_count_of_the_tier_and_says_so(project):
     bad = project.runpytest_subprocess("--max-seeds", "0")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*argument --max-seeds: 0 is below 1; accepted: a whole number >= 1"])
+
+
+@pytest.mark.parametrize("worker, order", [(0, ["a", "b", "c"]), (1, ["b", "c", "a"]), (5, ["c", "a", "b"])])
+def test_each_worker_starts_a_plan_at_a_different_run_and_results_keep_the_plan_order(worker, order):
+    from deepclaims.plugin import Experiments
+
+    class Cache:
+        worker_index = worker
+
+    computed = []
+    experiments = Experiments("ci", 0, None, Cache())
+    experiments.run = lambda planned: computed.append(planned) or {"value": planned}
+    results = experiments.run_all({"a": "a", "b": "b", "c": "c"})
+    assert computed == order
+    assert list(results) == ["a", "b", "c"] and results["b"] == {"value": "b"}
