@@ -87,6 +87,10 @@ def weight_and_gradient_histograms(a_lab_pair, a_tier, seed_base) -> dict:
     return drawn
 
 
+# Neighbouring depth labels closer than this ratio overlap on the log axis (lab: 20 and 21).
+MIN_TICK_RATIO = 1.08
+
+
 def trainable_against_depth(curves: dict, title: str = "fraction of runs trainable against depth"):
     fig, ax = figures.plt.subplots(figsize=(7, 3.5))
     for label, (depths, flags) in curves.items():
@@ -99,7 +103,8 @@ def trainable_against_depth(curves: dict, title: str = "fraction of runs trainab
     ax.set_ylabel("fraction trainable (95% Wilson)")
     # Label only the swept depths, in plain numbers: log-scale minor labels overlap them.
     swept = sorted({d for depths, _ in curves.values() for d in depths})
-    ax.xaxis.set_major_locator(FixedLocator(swept))
+    labelled = [d for i, d in enumerate(swept) if i == 0 or d / swept[i - 1] > MIN_TICK_RATIO]
+    ax.xaxis.set_major_locator(FixedLocator(labelled))
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
     figures.plt.setp(ax.get_xticklabels(), rotation=60)
