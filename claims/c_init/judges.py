@@ -377,13 +377,23 @@ def _describe_mlp002(claim, c_mlp002, c_tier, seed_base) -> None:
     claim.seeds = seed_range(seed_base, c_tier.c7_seeds)
 
 
-def bn_faster_and_better(claim, bn: dict, plain: dict) -> None:
-    """C7's parts: BN at least one epoch ahead, and better at the end by more than the lab's wobble."""
-    claim.part("mean training loss, epoch 2 without BN - epoch 1 with BN (same seeds)",
-               paired_difference(plain["epoch_loss"][:, 1], bn["epoch_loss"][:, 0], CONFIDENCE), 0.0, "above",
-               meaning="BN trains faster: at least one epoch ahead of the net without BN")
-    claim.part("final validation accuracy, with BN - without BN (same seeds)",
-               paired_difference(bn["val_acc"], plain["val_acc"], CONFIDENCE), BETTER_ACC, "above",
+def bn_faster_and_better(claim, bn: dict, plain: dict, faster_at_same_epoch: bool = False,
+                         better_at_best_epoch: bool = False) -> None:
+    """C7's parts: BN at least one epoch ahead, and better at the end by more than the lab's
+    wobble. The sensitivity rows read 'faster' as merely lower at the same epoch (epoch 1),
+    and 'better' at each run's best validation epoch instead of its last."""
+    if faster_at_same_epoch:
+        claim.part("mean training loss, epoch 1 without BN - epoch 1 with BN (same seeds)",
+                   paired_difference(plain["epoch_loss"][:, 0], bn["epoch_loss"][:, 0], CONFIDENCE), 0.0, "above",
+                   meaning="BN trains faster: a lower training loss than without BN after the same epoch")
+    else:
+        claim.part("mean training loss, epoch 2 without BN - epoch 1 with BN (same seeds)",
+                   paired_difference(plain["epoch_loss"][:, 1], bn["epoch_loss"][:, 0], CONFIDENCE), 0.0, "above",
+                   meaning="BN trains faster: at least one epoch ahead of the net without BN")
+    which = "best" if better_at_best_epoch else "final"
+    pick = (lambda net: net["val_acc_curve"].max(1)) if better_at_best_epoch else (lambda net: net["val_acc"])
+    claim.part(f"{which} validation accuracy, with BN - without BN (same seeds)",
+               paired_difference(pick(bn), pick(plain), CONFIDENCE), BETTER_ACC, "above",
                meaning=f"BN trains better: by more than {BETTER_ACC}, the lab's own epoch-to-epoch wobble")
 
 
@@ -391,6 +401,11 @@ def judge_C7(claim, c_mlp002, c_tier, seed_base) -> None:
     bn, plain = c_mlp002["bn"], c_mlp002["plain"]
     _describe_mlp002(claim, c_mlp002, c_tier, seed_base)
     bn_faster_and_better(claim, bn, plain)
+    with claim.alternative("'faster' read as a lower training loss after the same epoch, not a full epoch "
+                           "ahead") as alt:
+        bn_faster_and_better(alt, bn, plain, faster_at_same_epoch=True)
+    with claim.alternative("'better' read at each run's best validation epoch, not its last") as alt:
+        bn_faster_and_better(alt, bn, plain, better_at_best_epoch=True)
     if on_fashion_mnist(c_mlp002):
         claim.note(f"lab 002's single-run validation accuracy {LAB_VAL_ACC} within our BN runs' final ones",
                    percentile_of(bn["val_acc"], LAB_VAL_ACC))
