@@ -91,8 +91,9 @@ EXPECTED: dict[str, Expectation] = {
     "B1": Expectation(finding=B1_FINDING, evidence="ci, seeds 0-15: layer 4 log10 sigmoid / ReLU -0.584 [-0.611, "
                       "-0.558] at 30 epochs, -0.474 [-0.503, -0.445] at 60 epochs; the first lab-fidelity run (60 "
                       "epochs, seeds 0-31, H100) read -0.480 [-0.503, -0.457]",
-                      depends_on="the training budget: at 60 epochs the 4th layer's gap is no longer clearly half "
-                                 "an order of magnitude (the lab tier, which trains 60 epochs, reads not reproduced)"),
+                      depends_on="the training budget: at 60 epochs the 4th layer's gap is less than half an "
+                                 "order of magnitude (the lab tier, which trains 60 epochs on 80 seeds, reads "
+                                 "contradicted)"),
     "B3": Expectation(finding=B3_FINDING, evidence="ci, seeds 0-15: rho 0.290 [0.213, 0.366] over 30 epochs, -0.299 "
                       "[-0.388, -0.210] over 60; the first lab-fidelity run (60 epochs, seeds 0-31, H100) read "
                       "-0.314 [-0.372, -0.257]",
@@ -205,8 +206,71 @@ EXPECTED: dict[str, Expectation] = {
 
 
 # Entries that differ at one fidelity, each resting on a run at that fidelity.
+C7_LAB_FINDING = ("On the real Fashion-MNIST, with the lab's own configuration (600/200 ReLU, He-normal, Keras BN "
+                  "defaults, SGD 0.01, batch 32, 15 epochs, 55,000 / 5,000 split), BN neither trains clearly "
+                  "faster nor better. Its training loss is lower at every epoch (0.507 against 0.656 after epoch 1), "
+                  "but it is not a full epoch ahead: without BN the loss after epoch 2 is already 0.041 below BN's "
+                  "after epoch 1. Its final validation accuracy is higher by 0.003 [0.0005, 0.0055], below the lab's "
+                  "own epoch-to-epoch wobble (0.01) that 'better' was fixed to exceed. Our BN runs reproduce the "
+                  "lab's printed curve (its epochs 1-9 lie at percentiles 12-75 of our 16 runs; its 0.89 at 69), so "
+                  "the comparison rests on a faithful BN arm. On the embedded digits stand-in (ci) C7 reads "
+                  "reproduced: the stand-in verdict does not carry over to the lab's data. The finding holds under "
+                  "every alternative tried: 'faster' read as merely lower after the same epoch (the 'better' part "
+                  "still fails), 'better' at each run's best epoch, another seed base, twice the budget, and a "
+                  "plain-PyTorch reference with PyTorch's own BN and init defaults.")
+C8_LAB_FINDING = ("Reproduced on the real Fashion-MNIST: x255 inputs cost the BN net 0.087 [0.076, 0.098] of "
+                  "validation accuracy (threshold: half the lab's 0.093 drop), and the lab's single run sits inside "
+                  "our runs on every number: scaled 0.890 (percentile 69), unscaled 0.797 (44; ours 0.801), drop "
+                  "0.093 (62); our unscaled loss 79 against the lab's 83. Without BN the same nets lose 0.023 "
+                  "(0.885 to 0.862): less than half the lab's drop, so the effect is still batch normalisation's, "
+                  "though on real data the plain net is not untouched as on the stand-in.")
+
+B1_LAB_FINDING = ("At the lab tier's budget (60 epochs, twice ci's) the layer-by-layer statement fails at the 4th "
+                  "hidden layer: its sigmoid gradients are 0.46 orders of magnitude below ReLU's, short of the half "
+                  "order 'much closer to 0' asks, while layers 1-3 are 2.4, 1.8 and 1.1 orders below and the "
+                  "sigmoid net's gradients are smallest in its earliest layer (1.7 orders below its last). At ci's "
+                  "30 epochs the 4th layer clears the half order (reproduced): the gap narrows as training goes "
+                  "on, to 0.28 orders at 120 epochs. The sigmoid net never learns on the embedded digits (test "
+                  "accuracy 0.10), so these are the gradients of a net that is not learning.")
+B3_LAB_FINDING = ("Over the lab tier's 60 epochs the ReLU net's 4th-layer mean |gradient| falls with the iteration "
+                  "(Spearman rho -0.32), so the rise the lab asks about is not what a 60-epoch run shows: the "
+                  "gradient rises over the first epochs, while the loss drops fastest, and falls once the loss "
+                  "flattens (rho -0.70 over 120 epochs; +0.29 over ci's 30).")
+
 AT_FIDELITY: dict[str, dict[str, Expectation]] = {
-    "lab": {},
+    "lab": {
+        "B1": Expectation(
+            CONTRADICTED, B1_LAB_FINDING,
+            evidence=("lab, embedded 8x8 digits, 60 epochs, seeds 0-79, CPU: layer 4 log10 sigmoid / ReLU -0.457 "
+                      "[-0.472, -0.443] (threshold < -0.5), layers 1-3 -2.38, -1.77, -1.11; at seeds 0-31 it read "
+                      "-0.480 [-0.502, -0.457], touching the threshold, hence 80 seeds (a power calculation asked "
+                      "for 76); twice the budget (120 epochs) -0.276 [-0.289, -0.263]"),
+            depends_on="the training budget: at ci's 30 epochs the 4th layer's gap exceeds half an order "
+                       "(reproduced); the lab tier trains 60"),
+        "B3": Expectation(
+            CONTRADICTED, B3_LAB_FINDING,
+            evidence=("lab, embedded 8x8 digits, 60 epochs, seeds 0-79, CPU: rho -0.320 [-0.354, -0.286] "
+                      "(threshold > 0); 120 epochs -0.702 [-0.718, -0.685]; seeds 0-31 read -0.316 [-0.373, "
+                      "-0.258]"),
+            depends_on="the training budget, i.e. the window of iterations the trend is read over (ci's 30 "
+                       "epochs read reproduced)"),
+        "C7": Expectation(
+            CONTRADICTED, C7_LAB_FINDING,
+            evidence=("lab, real Fashion-MNIST from /usr/share/datasets (Debian's dataset-fashion-mnist), seeds "
+                      "0-15, CPU: epoch 2 without BN - epoch 1 with BN -0.0411 [-0.0427, -0.0395] (threshold > 0); "
+                      "final validation accuracy BN - no BN +0.0030 [0.0005, 0.0055] (threshold > 0.01); rows from "
+                      "the same runs: same-epoch reading +0.150 loss gap but 'better' contradicted, best epoch "
+                      "contradicted; seeds 0-7 (--max-seeds 8, CI's check): -0.042, +0.0044 [0.0012, 0.0075]. By "
+                      "script (reports/lab/C7_alternatives.md): another seed base (engine, seeds 100000-100007) "
+                      "-0.041, +0.0037 [0.0007, 0.0067]; plain PyTorch (nn.Sequential, nn.BatchNorm1d and "
+                      "kaiming_normal_ defaults, seeds 0-7) -0.051, +0.0040 [-0.0008, 0.0088]; TWICE")),
+        "C8": Expectation(
+            finding=C8_LAB_FINDING,
+            evidence=("lab, real Fashion-MNIST, seeds 0-15, CPU: scaled - x255, BN net 0.0873 [0.0763, 0.0984]; "
+                      "without BN 0.0227 (threshold 0.0465); seeds 0-7: 0.0872 [0.0743, 0.1002]"),
+            depends_on="batch normalisation in the evaluated net: without BN the mismatch costs less than half "
+                       "the lab's drop"),
+    },
 }
 
 

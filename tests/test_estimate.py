@@ -87,3 +87,14 @@ def test_runs_whose_one_step_is_one_batch_scale_by_images_processed():
     spec, how = ARMS["bn"]
     lenet = arm_run(E_TIERS["lab"], RunEnvironment(), spec, how)
     assert train_lenet.work_ratio(lenet) == 10 * 60000 / 32
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10"])
+def test_synthetic_stand_ins_load_at_the_published_shapes_and_counts(tmp_path, name):
+    """An absent data set is timed on synthetic files: they must load as the real set would."""
+    from deepclaims.data.real import COUNTS, load_arrays
+    from deepclaims.data.synthetic import write_synthetic
+
+    data = load_arrays(name, write_synthetic(name, tmp_path))     # published counts checked
+    assert (len(data.y_train), len(data.y_test)) == COUNTS[name]
+    assert data.x_train.shape[1:] == ((32, 32, 3) if name == "cifar10" else (28, 28))
