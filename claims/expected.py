@@ -259,11 +259,12 @@ AT_FIDELITY: dict[str, dict[str, Expectation]] = {
             evidence=("lab, real Fashion-MNIST from /usr/share/datasets (Debian's dataset-fashion-mnist), seeds "
                       "0-15, CPU: epoch 2 without BN - epoch 1 with BN -0.0411 [-0.0427, -0.0395] (threshold > 0); "
                       "final validation accuracy BN - no BN +0.0030 [0.0005, 0.0055] (threshold > 0.01); rows from "
-                      "the same runs: same-epoch reading +0.150 loss gap but 'better' contradicted, best epoch "
+                      "the same runs: same-epoch reading +0.149 loss gap but 'better' contradicted, best epoch "
                       "contradicted; seeds 0-7 (--max-seeds 8, CI's check): -0.042, +0.0044 [0.0012, 0.0075]. By "
                       "script (reports/lab/C7_alternatives.md): another seed base (engine, seeds 100000-100007) "
                       "-0.041, +0.0037 [0.0007, 0.0067]; plain PyTorch (nn.Sequential, nn.BatchNorm1d and "
-                      "kaiming_normal_ defaults, seeds 0-7) -0.051, +0.0040 [-0.0008, 0.0088]; TWICE")),
+                      "kaiming_normal_ defaults, seeds 0-7) -0.051, +0.0040 [-0.0008, 0.0088]; twice the budget "
+                      "(engine, 30 epochs, seeds 0-3) -0.043, -0.0072 [-0.0182, 0.0038]: without BN ahead")),
         "C8": Expectation(
             finding=C8_LAB_FINDING,
             evidence=("lab, real Fashion-MNIST, seeds 0-15, CPU: scaled - x255, BN net 0.0873 [0.0763, 0.0984]; "
