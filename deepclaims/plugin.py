@@ -33,26 +33,23 @@ SKIP_KEY = "deepclaims_skipped_claim"
 GPU_COUNT_INPUT = "deepclaims_gpu_count"   # the controller's GPU count, in each xdist worker's workerinput
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type of --seed-base."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= 0") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; accepted: a whole number >= 0")
-    return value
+def whole_number_from(minimum: int, below: str):
+    """An argparse type: an integer of at least ``minimum``; ``below`` words the refusal
+    of a smaller one ('is negative')."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= {minimum}"
+                                             ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} {below}; accepted: a whole number >= {minimum}")
+        return value
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """argparse type of --max-seeds."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; accepted: a whole number >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1; accepted: a whole number >= 1")
-    return value
+non_negative_int = whole_number_from(0, "is negative")     # --seed-base
+positive_int = whole_number_from(1, "is below 1")          # --max-seeds
 
 
 def benchmark_json(text: str) -> dict:
