@@ -98,3 +98,14 @@ def test_synthetic_stand_ins_load_at_the_published_shapes_and_counts(tmp_path, n
     data = load_arrays(name, write_synthetic(name, tmp_path))     # published counts checked
     assert (len(data.y_train), len(data.y_test)) == COUNTS[name]
     assert data.x_train.shape[1:] == ((32, 32, 3) if name == "cifar10" else (28, 28))
+
+
+def test_g_one_step_is_four_batches_and_scales_by_images():
+    from claims.g_optimisers.experiments import TIERS as G_TIERS, g_run
+    from claims.g_optimisers.runs import one_step, train_adaptive
+
+    run = g_run("adam", "no_dropout", G_TIERS["lab"], RunEnvironment(), search=True)
+    small = one_step(run)
+    assert (small.epochs, small.subset, len(small.lr_grid)) == (1, 4 * run.batch_size, 1)
+    search_epochs = len(run.lr_grid) * run.tuning_epochs
+    assert train_adaptive.work_ratio(run) == 50000 * (run.epochs + search_epochs) / (4 * run.batch_size)

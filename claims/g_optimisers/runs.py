@@ -56,9 +56,12 @@ class GRun:
     batch_size: int = 128
     dataset: str = "digits"
     data_dir: str | None = None
+    subset: int | None = None             # the dry run and the time estimate only: the first images of each split
     device: str = "cpu"
 
     def __post_init__(self):
+        if self.subset is not None and self.subset < 1:
+            raise ConfigError(f"subset must be None or at least 1, got {self.subset}")
         if self.method not in OPTIMISERS or self.method == "sgd":
             raise ConfigError(f"unknown adaptive method {self.method!r}; accepted: "
                               f"{', '.join(m for m in OPTIMISERS if m != 'sgd')}")
@@ -103,11 +106,20 @@ def _final_loss(epoch_loss: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(last), last, DIVERGED_LOSS)
 
 
+def run_data(run: GRun) -> tuple[Split, str]:
+    """The run's data (``g_data``), cut to the first ``run.subset`` images of each split."""
+    data, description = g_data(run.dataset, run.data_dir)
+    if run.subset is None:
+        return data, description
+    k = run.subset
+    return Split(data.x_train[:k], data.y_train[:k], data.x_test[:k], data.y_test[:k]), f"{description}, first {k}"
+
+
 @functools.lru_cache(maxsize=None)
 def searched_lr(run: GRun) -> tuple[float, tuple[float, ...]]:
     """``choose_lr`` once per arm and process: the search depends on the arm's configuration
     only, not on the judged seeds, so a run split into several shards searches once."""
-    data, _ = g_data(run.dataset, run.data_dir)
+    data, _ = run_data(run)
     lr, means = choose_lr(run, data.to(torch.device(run.device)))
     return lr, tuple(means)
 
@@ -135,9 +147,23 @@ def one_mask_accuracy(model, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     return accuracy.cpu().numpy()
 
 
+ONE_STEP_BATCHES = 4
+TRAINING_IMAGES = {"digits": 898, "cifar10": 50000}
+
+
 def one_step(run: GRun) -> GRun:
-    """One epoch at the grid's first rate, no search (the lab dry run)."""
-    return replace(run, epochs=1, lr_grid=run.lr_grid[:1])
+    """Four batches of one epoch at the grid's first rate, no search (the lab dry run's and
+    the time estimate's shrink: a full CIFAR-10 epoch of the 3072-1000-1000-10 net takes
+    minutes on a CPU)."""
+    return replace(run, epochs=1, lr_grid=run.lr_grid[:1], subset=ONE_STEP_BATCHES * run.batch_size)
+
+
+def work_ratio(run: GRun) -> float:
+    """Training images per seed of the full run over its one step's: every epoch of the
+    judged training, plus the search's epochs at each grid point (counted per judged seed,
+    an upper bound, as ``run_size`` counts them)."""
+    search = len(run.lr_grid) * (run.tuning_epochs or run.epochs) if len(run.lr_grid) > 1 else 0
+    return TRAINING_IMAGES[run.dataset] * (run.epochs + search) / (ONE_STEP_BATCHES * run.batch_size)
 
 
 def run_size(run: GRun) -> tuple[int, int]:
@@ -147,10 +173,10 @@ def run_size(run: GRun) -> tuple[int, int]:
     return 1 + (len(run.lr_grid) if len(run.lr_grid) > 1 else 0), run.epochs
 
 
-@experiment("G_optimiser_training", one_step=one_step, size=run_size, shard_size=32)
+@experiment("G_optimiser_training", one_step=one_step, size=run_size, shard_size=32, scale=work_ratio)
 def train_adaptive(run: GRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Search the learning rate, train the seeds, and evaluate them (see the module docstring)."""
-    data, description = g_data(run.dataset, run.data_dir)
+    data, description = run_data(run)
     data = data.to(torch.device(run.device))
     lr, tuning_means = searched_lr(run)
     model, out = _fit(run, lr, seeds, data)
