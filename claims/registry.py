@@ -87,7 +87,8 @@ def time_estimate_lines(fidelity: str, environment: RunEnvironment, letters: set
     machine lacks is timed on synthetic files of its published shape, since a run's cost
     depends on the data's shape, not its content."""
     found = dict(environment.data_folders)
-    wanted = {name for name, ids in real_data_readers(fidelity).items() if any(i[0] in letters for i in ids)}
+    readers = real_data_readers(fidelity)
+    wanted = {name for name, ids in readers.items() if any(i[0] in letters for i in ids)}
     absent = sorted(wanted - set(found))
     lines = []
     with tempfile.TemporaryDirectory(prefix="deepclaims-estimate-") as scratch:
@@ -101,7 +102,7 @@ def time_estimate_lines(fidelity: str, environment: RunEnvironment, letters: set
             started = time.perf_counter()
             estimates = estimate_runs(runs, environment.device)
             one, many = total_wall_seconds(estimates, 1), total_wall_seconds(estimates, workers)
-            synthetic = [n for n in absent if any(getattr(r.config, "data_dir", None) == found[n] for r in runs)]
+            synthetic = [n for n in absent if any(i[0] == letter for i in readers[n])]
             note = f"; {', '.join(synthetic)} absent, timed on synthetic files of its shape" if synthetic else ""
             lines.append(f"deepclaims: estimate, {letter} at {fidelity} on {environment.device}: {duration(one)} in "
                          f"one process, {duration(many)} with -n {workers} (calibrated by timing one step of each "

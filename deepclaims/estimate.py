@@ -4,7 +4,9 @@ Each planned experiment is shrunk by its ``one_step`` (the lab dry run's shrink)
 once on one shard of seeds on the chosen device, and the time scaled up by the
 experiment's work ratio (full work over the shrunk run's, per seed) and by the number
 of shards. The fixed costs of the shrunk run (loading data, building the nets) are
-scaled with it, so the estimate leans high for runs whose one step is short. The first
+scaled with it, so the estimate leans high for runs whose one step is short, unless the
+experiment also gives a ``two_step`` (twice the one step's work): then only the difference
+of the two timings is scaled. The first
 call of each experiment function in a process is run once untimed first: it pays for
 torch's lazy start-up, which the real run pays once, not once per epoch.
 
@@ -30,35 +32,49 @@ class Estimate:
     shard_seconds: float    # one shard of the shrunk run, measured
     shards: int
     ratio: float            # full work / shrunk work, per seed
+    fixed_seconds: float = 0.0   # the part of the shrunk run that does not grow with the work
+
+    @property
+    def full_shard_seconds(self) -> float:
+        return self.fixed_seconds + (self.shard_seconds - self.fixed_seconds) * self.ratio
 
     @property
     def serial_seconds(self) -> float:
-        return self.shard_seconds * self.ratio * self.shards
+        return self.full_shard_seconds * self.shards
 
     def wall_seconds(self, workers: int) -> float:
-        return self.shard_seconds * self.ratio * math.ceil(self.shards / max(workers, 1))
+        return self.full_shard_seconds * math.ceil(self.shards / max(workers, 1))
 
 
 _warmed: set[str] = set()
 
 
+def _timed(exp, config, seeds: list[int], device: str) -> float:
+    started = time.perf_counter()
+    exp(config, seeds)
+    if device.startswith("cuda"):
+        import torch
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
 def estimate_run(planned: Planned, device: str) -> Estimate:
-    """Time ``planned``'s one-step version on one shard of its seeds."""
+    """Time ``planned``'s one-step version on one shard of its seeds. An experiment with a
+    ``two_step`` (twice the one step's work) is timed at both sizes: the difference is the
+    cost of the work, the rest a fixed cost (data, nets, evaluation) that is not scaled."""
     exp = planned.experiment
-    small = exp.one_step(planned.config)
-    if hasattr(small, "device"):
-        small = replace(small, device=device)
+    on_device = lambda c: replace(c, device=device) if hasattr(c, "device") else c
+    small = on_device(exp.one_step(planned.config))
     seeds = list(range(min(exp.shard_size, planned.seeds)))
     if exp.name not in _warmed:
         exp(small, seeds[:1])
         _warmed.add(exp.name)
-    started = time.perf_counter()
-    exp(small, seeds)
-    if device.startswith("cuda"):
-        import torch
-        torch.cuda.synchronize()
-    return Estimate(exp.name, time.perf_counter() - started, math.ceil(planned.seeds / exp.shard_size),
-                    exp.work_ratio(planned.config))
+    one = _timed(exp, small, seeds, device)
+    fixed = 0.0
+    if exp.two_step is not None:
+        work = max(_timed(exp, on_device(exp.two_step(planned.config)), seeds, device) - one, 0.0)
+        fixed = max(one - work, 0.0)
+    return Estimate(exp.name, one, math.ceil(planned.seeds / exp.shard_size), exp.work_ratio(planned.config), fixed)
 
 
 def estimate_runs(runs: Sequence[Planned], device: str) -> list[Estimate]:

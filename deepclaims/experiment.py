@@ -73,6 +73,7 @@ class Experiment:
     size: Callable[[Any], tuple[int, int]]
     shard_size: int = 32
     scale: Callable[[Any], float] | None = None
+    two_step: Callable[[Any], Any] | None = None   # twice one_step's work, for the time estimate
 
     def work_ratio(self, config) -> float:
         """How many times ``one_step(config)``'s work the full ``config`` is, per seed (the
@@ -105,11 +106,11 @@ class Experiment:
 
 
 def experiment(name: str, *, one_step: Callable[[Any], Any], size: Callable[[Any], tuple[int, int]],
-               shard_size: int = 32, scale: Callable[[Any], float] | None = None
-               ) -> Callable[[Callable], Experiment]:
+               shard_size: int = 32, scale: Callable[[Any], float] | None = None,
+               two_step: Callable[[Any], Any] | None = None) -> Callable[[Callable], Experiment]:
     """Decorator: ``@experiment("A_train", one_step=..., size=...)`` over ``compute(config, seeds)``."""
     def wrap(compute: Callable[[Any, list[int]], Result]) -> Experiment:
-        return Experiment(name, compute, one_step, size, shard_size, scale)
+        return Experiment(name, compute, one_step, size, shard_size, scale, two_step)
     return wrap
 
 

@@ -109,3 +109,15 @@ def test_g_one_step_is_four_batches_and_scales_by_images():
     assert (small.epochs, small.subset, len(small.lr_grid)) == (1, 4 * run.batch_size, 1)
     search_epochs = len(run.lr_grid) * run.tuning_epochs
     assert train_adaptive.work_ratio(run) == 50000 * (run.epochs + search_epochs) / (4 * run.batch_size)
+
+
+def test_a_two_step_calibration_scales_only_the_work_not_the_fixed_cost(monkeypatch):
+    """Timed at one step (3 s) and at two (5 s): 2 s of work per step, 1 s fixed (data,
+    nets, evaluation), so 50 steps' worth take 1 + 2 x 50 s per shard, not 3 x 50."""
+    from deepclaims import estimate
+
+    times = {1: 3.0, 2: 5.0}
+    monkeypatch.setattr(estimate, "_timed", lambda exp, config, seeds, device: times[config.epochs])
+    exp = toy_experiment(two_step=lambda c: replace(c, epochs=2))
+    result = estimate.estimate_run(Planned(exp, Toy(epochs=50), seeds=16), "cpu")
+    assert (result.fixed_seconds, result.full_shard_seconds, result.serial_seconds) == (1.0, 101.0, 202.0)

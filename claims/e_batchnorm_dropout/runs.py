@@ -109,7 +109,12 @@ def work_ratio(config: LeNetRun) -> float:
     return config.train.epochs * n / config.train.batch_size
 
 
-@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16, scale=work_ratio)
+def two_steps(config: LeNetRun) -> LeNetRun:
+    """``one_step`` with twice the training images (the time estimate's second point)."""
+    return replace(one_step(config), train_size=2 * config.train.batch_size)
+
+
+@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16, scale=work_ratio, two_step=two_steps)
 def train_lenet(config: LeNetRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train the arm for every seed at once; per seed: scores, loss history, each BN layer's
     learned gamma and beta, and the probes the configuration asks for."""

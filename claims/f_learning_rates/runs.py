@@ -199,7 +199,12 @@ def work_ratio(config: LRScheduleRun) -> float:
     return images_processed(config) / images_processed(one_step(config))
 
 
-@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16, scale=work_ratio)
+def two_steps(config: LRScheduleRun) -> LRScheduleRun:
+    """``one_step`` on twice the images (the time estimate's second point)."""
+    return replace(one_step(config), subset=2 * config.batch_size)
+
+
+@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16, scale=work_ratio, two_step=two_steps)
 def lr_schedules(config: LRScheduleRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Range test, sweep and schedule arms for each seed; arrays [seeds, ...]."""
     train_test, train_val, described = load_data(config)
