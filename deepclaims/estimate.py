@@ -5,8 +5,9 @@ once on one shard of seeds on the chosen device, and the time scaled up by the
 experiment's work ratio (full work over the shrunk run's, per seed) and by the number
 of shards. The fixed costs of the shrunk run (loading data, building the nets) are
 scaled with it, so the estimate leans high for runs whose one step is short, unless the
-experiment also gives a ``two_step`` (twice the one step's work): then only the difference
-of the two timings is scaled. The first
+experiment also gives a ``two_step`` (twice the one step's work), or its one step is one
+epoch of a ``TrainConfig`` (timed again at two): then only the difference of the two
+timings is scaled. The first
 call of each experiment function in a process is run once untimed first: it pays for
 torch's lazy start-up, which the real run pays once, not once per epoch.
 
@@ -58,6 +59,15 @@ def _timed(exp, config, seeds: list[int], device: str) -> float:
     return time.perf_counter() - started
 
 
+def _two_epochs(small):
+    """The second point of a one-epoch shrink trained by a TrainConfig at ``.train`` (the
+    dense, stack and 002 trainings): the same configuration for two epochs; else None."""
+    train = getattr(small, "train", None)
+    if getattr(train, "epochs", None) == 1:
+        return replace(small, train=replace(train, epochs=2))
+    return None
+
+
 def estimate_run(planned: Planned, device: str) -> Estimate:
     """Time ``planned``'s one-step version on one shard of its seeds. An experiment with a
     ``two_step`` (twice the one step's work) is timed at both sizes: the difference is the
@@ -71,8 +81,9 @@ def estimate_run(planned: Planned, device: str) -> Estimate:
         _warmed.add(exp.name)
     one = _timed(exp, small, seeds, device)
     fixed = 0.0
-    if exp.two_step is not None:
-        work = max(_timed(exp, on_device(exp.two_step(planned.config)), seeds, device) - one, 0.0)
+    two = exp.two_step(planned.config) if exp.two_step is not None else _two_epochs(small)
+    if two is not None:
+        work = max(_timed(exp, on_device(two), seeds, device) - one, 0.0)
         fixed = max(one - work, 0.0)
     return Estimate(exp.name, one, math.ceil(planned.seeds / exp.shard_size), exp.work_ratio(planned.config), fixed)
 

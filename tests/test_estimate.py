@@ -121,3 +121,16 @@ def test_a_two_step_calibration_scales_only_the_work_not_the_fixed_cost(monkeypa
     exp = toy_experiment(two_step=lambda c: replace(c, epochs=2))
     result = estimate.estimate_run(Planned(exp, Toy(epochs=50), seeds=16), "cpu")
     assert (result.fixed_seconds, result.full_shard_seconds, result.serial_seconds) == (1.0, 101.0, 202.0)
+
+
+def test_a_one_epoch_training_is_timed_again_at_two_epochs():
+    from deepclaims.estimate import _two_epochs
+    from deepclaims.training import TrainConfig
+
+    @dataclass(frozen=True)
+    class Run:
+        train: TrainConfig
+
+    one = Run(TrainConfig(epochs=1, batch_size=32, lr=0.01))
+    assert _two_epochs(one).train.epochs == 2
+    assert _two_epochs(Run(replace(one.train, epochs=3))) is None and _two_epochs(Toy(1)) is None
