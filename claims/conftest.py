@@ -15,6 +15,7 @@ def pytest_configure(config):
     for topic in TOPICS:
         config.pluginmanager.register(topic.fixture_module(), f"deepclaims-topic-{topic.letter}")
     config.deepclaims_pending = PENDING
+    config.deepclaims_catalogue_ids = tuple(CATALOGUE)   # a report lists those it holds no record of
     _check_claim_selection(config.getoption("--claim") or ())
 
 

@@ -215,7 +215,9 @@ class RecordCollector:
                                                           getattr(self.config, "deepclaims_device", "-"),
                                                           project_version(), self.started,
                                                           self.config.getoption("--max-seeds")),
-                                         {**(getattr(self.config, "deepclaims_pending", None) or {}),
+                                         {**{cid: "no record at this fidelity: not run yet"
+                                             for cid in getattr(self.config, "deepclaims_catalogue_ids", ())},
+                                          **(getattr(self.config, "deepclaims_pending", None) or {}),
                                           **self.skipped})
 
     def pytest_terminal_summary(self, terminalreporter):

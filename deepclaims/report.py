@@ -191,7 +191,7 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None,
                      f"{fmt_number(p.get('estimate'), _exact(p))} | {_interval(p)} | {_condition(p) if p else '-'} | "
                      f"{r.get('seeds', {}).get('count', 0) or '-'} |")
     if pending:
-        lines += ["", "**Not checked** (catalogue claims without a spec, or skipped in this run): "
+        lines += ["", "**Not checked** (catalogue claims without a spec, skipped, or never run at this fidelity): "
                   + "; ".join(f"{', '.join(ids)}: {where}" for where, ids in _group_by_value(pending).items()) + "."]
     for r in records:
         lines += _claim_section(r)
