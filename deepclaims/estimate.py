@@ -3,13 +3,12 @@
 Each planned experiment is shrunk by its ``one_step`` (the lab dry run's shrink), run
 once on one shard of seeds on the chosen device, and the time scaled up by the
 experiment's work ratio (full work over the shrunk run's, per seed) and by the number
-of shards. The fixed costs of the shrunk run (loading data, building the nets) are
-scaled with it, so the estimate leans high for runs whose one step is short, unless the
-experiment also gives a ``two_step`` (twice the one step's work), or its one step is one
-epoch of a ``TrainConfig`` (timed again at two): then only the difference of the two
-timings is scaled. The first
-call of each experiment function in a process is run once untimed first: it pays for
-torch's lazy start-up, which the real run pays once, not once per epoch.
+of shards. Where a second point can be timed (the experiment's ``two_step``, twice the
+one step's work, or a one-epoch ``TrainConfig`` run timed again at two epochs), only the
+difference of the two timings is scaled and the rest (loading data, building the nets,
+evaluating) counted once; otherwise the fixed costs are scaled too and the estimate
+leans high. The first call of each experiment function in a process is run once,
+untimed: it pays for torch's lazy start-up, which the real run pays once.
 
 With several workers (``pytest -n N``) experiments and shards run side by side: the
 estimate is the serial time divided by N, or the longest single experiment's share of
