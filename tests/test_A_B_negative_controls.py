@@ -23,8 +23,11 @@ from deepclaims.verdict import REPRODUCED
 from tests.controls import judged, recorder, verdict
 from tests.plan_runs import CPU, run_plan
 
-# A smaller configuration of the claims' tier for the controls (same code, fewer runs).
-CONTROL = replace(A.TIERS["ci"], epochs=60, seeds=16, sweep_epochs=50, sweep_seeds=16,
+# A smaller configuration of the claims' tier for the controls (same code, fewer runs), at ci's
+# 100 epochs: at 60 the intact A3 control read -2.41 [-3.37, -1.45] on this machine's CPU, not
+# clear of its -2 threshold (the deep tanh FFNet's training differs in the last digits between
+# CPUs, and 16 seeds at 60 epochs left no margin); at 100 it reads -3.12 [-3.73, -2.51].
+CONTROL = replace(A.TIERS["ci"], epochs=100, seeds=16, sweep_epochs=50, sweep_seeds=16,
                   ffnet_depths=(4, 16, 32, 48), resnet_blocks=(4, 8, 16, 32), relu_depths=(2, 8, 16),
                   tutorial_epochs=100, bn_depth=12, outcome_seeds=16, row_seeds=4, reference_seeds=2)
 NEAR_ZERO_LR = 1e-7   # 'the learning rate silently near zero' of issue 9
