@@ -27,7 +27,7 @@ import torch
 
 from deepclaims import seeding
 from deepclaims.errors import ConfigError
-from deepclaims.training import Split, evaluate, per_seed_accuracy, per_seed_loss
+from deepclaims.training import EpochMean, Split, evaluate, per_seed_accuracy, per_seed_loss
 
 REDUCTIONS = ("mean", "sum")
 
@@ -201,8 +201,7 @@ def train_rows(model, data: Split, row_seeds: Sequence[int], schedule: RowSchedu
     for epoch, batch in enumerate(schedule.batch_sizes):
         perms = torch.stack([torch.randperm(n, generator=order_gens[s]) for s in distinct]).to(device)
         row_perms = perms[row_of_seed]
-        loss_sum = torch.zeros(rows, device=device)
-        acc_sum = torch.zeros(rows, device=device)
+        epoch_loss, epoch_acc = EpochMean(rows, device), EpochMean(rows, device)
         for start in range(0, n, batch):
             idx = row_perms[:, start:start + batch]
             optimizer.zero_grad(set_to_none=True)
@@ -210,12 +209,12 @@ def train_rows(model, data: Split, row_seeds: Sequence[int], schedule: RowSchedu
                                                          micro_batch or batch, reduction)
             optimizer.set_row_lr(table[step])
             optimizer.step()
-            loss_sum += batch_loss * idx.shape[1]
-            acc_sum += batch_acc * idx.shape[1]
+            epoch_loss.add(batch_loss, idx.shape[1])
+            epoch_acc.add(batch_acc, idx.shape[1])
             step_loss.append(batch_loss)
             step += 1
-        out["epoch_loss"][:, epoch] = (loss_sum / n).cpu().numpy()
-        out["epoch_acc"][:, epoch] = (acc_sum / n).cpu().numpy()
+        out["epoch_loss"][:, epoch] = epoch_loss.value()
+        out["epoch_acc"][:, epoch] = epoch_acc.value()
         for name, (x, y) in (evaluate_on or {}).items():
             losses, accs = evaluate(model, x, y, loss)
             out[f"{name}_loss"][:, epoch], out[f"{name}_acc"][:, epoch] = losses, accs

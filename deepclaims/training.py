@@ -228,6 +228,29 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[np.nda
     return losses.cpu().numpy(), accs.cpu().numpy()
 
 
+class EpochMean:
+    """An epoch's mean of a per-batch, per-row quantity, each batch weighted by its samples.
+
+    The mean over every training sample seen in the epoch, as Keras' history reports it:
+    an unweighted mean of batch means would let a last batch of 2 images count as much as a
+    full one (with 898 images and batch 128, 1/8 of the epoch's loss). ``train`` and
+    ``lr_batched.train_rows`` both report their epoch curves through it.
+    """
+
+    def __init__(self, rows: int, device):
+        self.total = torch.zeros(rows, device=device)
+        self.samples = 0
+
+    def add(self, batch_mean: torch.Tensor, samples: int) -> None:
+        self.total += batch_mean.detach() * samples
+        self.samples += samples
+
+    def value(self) -> np.ndarray:
+        if self.samples == 0:
+            raise ConfigError("an epoch mean over no samples is undefined")
+        return (self.total / self.samples).cpu().numpy()
+
+
 StepHook = Callable[[torch.nn.Module, int, torch.Tensor], None]
 EpochHook = Callable[[torch.nn.Module, int], None]
 
@@ -257,8 +280,7 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
     step = 0
     for epoch in range(config.epochs):
         perms = torch.stack([torch.randperm(n, generator=g) for g in order_gens]).to(device)
-        epoch_loss = torch.zeros(model.n_seeds, device=device)
-        batches = 0
+        epoch_loss = EpochMean(model.n_seeds, device)
         for start in range(0, n, config.batch_size):
             idx = perms[:, start:start + config.batch_size]
             if per_seed_data:
@@ -273,10 +295,9 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
             if on_step:
                 on_step(model, step, losses.detach())
             optimizer.step()
-            epoch_loss += losses.detach()
-            batches += 1
+            epoch_loss.add(losses, idx.shape[1])
             step += 1
-        history[:, epoch] = (epoch_loss / batches).cpu().numpy()
+        history[:, epoch] = epoch_loss.value()
         if on_epoch_end:
             on_epoch_end(model, epoch + 1)
     train_loss, train_acc = evaluate(model, data.x_train, data.y_train, config.loss)

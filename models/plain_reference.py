@@ -71,8 +71,9 @@ def sgd_epochs(model: nn.Module, x_train, y_train, batch_loss: Callable, *, epoc
                on_epoch_end: Callable[[nn.Module], None] | None = None) -> np.ndarray:
     """The plain training loop: SGD(momentum) over one shuffled permutation per epoch, sliced
     into minibatches (the last one short); ``batch_loss(model, xb, yb)`` gives a minibatch's
-    mean loss, ``clip_norm`` clips the global gradient norm (torch.nn.utils). Returns the
-    mean minibatch loss of each epoch.
+    mean loss, ``clip_norm`` clips the global gradient norm (torch.nn.utils). Returns each
+    epoch's mean loss over its samples (each minibatch's mean weighted by its size, as
+    Keras' history reports it, so a short last batch counts for the samples it holds).
 
     The permutation is drawn from ``shuffle`` (the global generator when None). A DataLoader
     would do the same but spends extra draws per epoch (its RandomSampler draws a second,
@@ -82,7 +83,7 @@ def sgd_epochs(model: nn.Module, x_train, y_train, batch_loss: Callable, *, epoc
     history = []
     model.train()
     for _ in range(epochs):
-        total, batches = 0.0, 0
+        total = 0.0
         order = torch.randperm(len(y_train), generator=shuffle)
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
@@ -92,9 +93,8 @@ def sgd_epochs(model: nn.Module, x_train, y_train, batch_loss: Callable, *, epoc
             if clip_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
             optimizer.step()
-            total += loss.item()
-            batches += 1
-        history.append(total / batches)
+            total += loss.item() * len(idx)
+        history.append(total / len(order))
         if on_epoch_end:
             on_epoch_end(model)
     return np.array(history)
@@ -111,7 +111,7 @@ def keras_init_(model: nn.Module) -> nn.Module:
 
 @dataclass(frozen=True)
 class PlainHistory:
-    epoch_loss: np.ndarray      # [epochs] mean training loss per epoch (over minibatches)
+    epoch_loss: np.ndarray      # [epochs] mean training loss per epoch (over its samples)
     test_acc: float
     initial_weights: list[torch.Tensor]
     final_weights: list[torch.Tensor]

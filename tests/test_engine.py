@@ -10,7 +10,8 @@ from deepclaims.data.embedded import embedded, two_spirals
 from deepclaims.depth import max_trainable_depth
 from deepclaims.errors import ConfigError
 from deepclaims.probes import EpochProbe, activation_stats, histogram
-from deepclaims.training import TrainConfig, train
+from deepclaims.lr_batched import RowSchedule, total_steps, train_rows
+from deepclaims.training import Split, TrainConfig, train
 from models.mlp import DenseSpec, build
 
 SPEC = DenseSpec(2, 5, 6, 1, "tanh", "glorot_uniform")
@@ -234,3 +235,43 @@ def test_batch_norm_nets_evaluate_on_running_statistics():
         ref.eval(); bn.eval()
         z = torch.randn(2, spec.width, 7)
         np.testing.assert_allclose(bn(z)[1].T.numpy(), ref(z[1].T).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _short_last_batch_split() -> Split:
+    """10 training rows in batches of 4: the last batch holds 2, so a mean of batch means
+    (each batch counted once) and the mean over samples differ."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(14, 2, generator=gen)
+    y = (x[:, 0] > 0).long()
+    return Split(x[:10], y[:10], x[10:], y[10:])
+
+
+def test_train_reports_each_epochs_loss_weighted_by_the_samples_of_each_batch():
+    """An epoch's loss is the mean over its samples: a 2-image last batch counts for 2
+    images, not for a full batch (the unweighted mean of batch means fails this)."""
+    seeds = [0, 1]
+    model = build("ffnet", 2, SPEC, seeding.generators(seeds, "init"))
+    batches = []
+    config = TrainConfig(epochs=2, batch_size=4, lr=0.01, momentum=0.9)
+    result = train(model, _short_last_batch_split(), config, seeds,
+                   on_step=lambda m, step, losses: batches.append(losses.numpy().copy()))
+    sizes = np.array([4, 4, 2])
+    per_epoch = np.array(batches).reshape(2, 3, 2)                      # [epoch, batch, seed]
+    weighted = (per_epoch * sizes[None, :, None]).sum(1) / sizes.sum()
+    np.testing.assert_allclose(result["epoch_loss"], weighted.T, rtol=1e-6)
+    assert not np.allclose(result["epoch_loss"], per_epoch.mean(1).T, rtol=1e-3)
+
+
+def test_row_training_and_seed_training_report_the_same_epoch_loss():
+    """``train`` (SGD with momentum) and ``lr_batched.train_rows`` (RowSGD, one rate for
+    every row) follow the same trajectory on the same seeds, so their epoch curves,
+    both sample-weighted through ``EpochMean``, agree."""
+    seeds = [0, 1]
+    data = _short_last_batch_split()
+    config = TrainConfig(epochs=2, batch_size=4, lr=0.05, momentum=0.9, loss="ce")
+    spec = DenseSpec(2, 5, 2, 2, "tanh", "glorot_uniform")
+    plain = train(build("ffnet", 2, spec, seeding.generators(seeds, "init")), data, config, seeds)
+    table = np.full((total_steps(10, (4, 4)), 2), config.lr)
+    rows = train_rows(build("ffnet", 2, spec, seeding.generators(seeds, "init")), data, seeds,
+                      RowSchedule((4, 4), table), momentum=0.9, loss="ce")
+    np.testing.assert_allclose(rows["epoch_loss"], plain["epoch_loss"], rtol=1e-5)
