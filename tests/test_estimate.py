@@ -79,10 +79,11 @@ def test_runs_whose_one_step_is_one_batch_scale_by_images_processed():
     from claims.f_learning_rates.experiments import TIERS as F_TIERS
     from claims.f_learning_rates.runs import lr_schedules
 
-    # F at lab: 10 candidates x 5 epochs x 55000 images, a 100-step sweep of 64, 3 arms x 30 epochs;
-    # its one step: 3 candidates, 2 sweep steps and 3 arms, one batch of 64 each
-    full = 10 * 5 * 55000 + 100 * 64 + 3 * 30 * 55000
-    assert lr_schedules.work_ratio(F_TIERS["lab"].run) == full / (3 * 64 + 2 * 64 + 3 * 64)
+    # F at lab: 10 candidates x 5 epochs x 55000 images, a 100-step sweep of 64, and 30 epochs of the cyclic
+    # and growing arms and of the fixed arm's search (up to 4 constant rates); its one step: 3 candidates,
+    # 2 sweep steps, the two arms and 3 search rows, one batch of 64 each
+    full = 10 * 5 * 55000 + 100 * 64 + (2 + 4) * 30 * 55000
+    assert lr_schedules.work_ratio(F_TIERS["lab"].run) == full / (3 * 64 + 2 * 64 + 5 * 64)
     # E at lab: 10 epochs of all 60000 MNIST images, one step = one batch of 32
     spec, how = ARMS["bn"]
     lenet = arm_run(E_TIERS["lab"], RunEnvironment(), spec, how)

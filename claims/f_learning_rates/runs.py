@@ -8,11 +8,26 @@ For each seed (lab 004 Problem 3, Smith 2017, Smith et al. 2018):
    single-run exponential sweep of torch-lr-finder / fastai's ``lr_find``.
 2. lr_min and lr_max read off the seed's range-test curve by :func:`read_range` (below).
 3. Arms trained from the seed's initial weights for ``schedule_epochs``: ``cyclic``
-   (``torch.optim.lr_scheduler.CyclicLR``, mode exp_range, between the seed's lr_min and
-   lr_max, batch 64), ``fixed`` (the seed's lr_max throughout, batch 64: the single
-   learning rate the range test found best), and ``growing`` (lr_max throughout, batch
+   (``torch.optim.lr_scheduler.CyclicLR``, mode ``clr_mode`` = exp_range, the lab's "cyclical
+   learning rate policy (with exponential decay)", between the seed's lr_min and lr_max,
+   batch 64); ``fixed`` (one constant rate throughout, batch 64, chosen by the rule below);
+   and ``growing`` (lr_max throughout, as the lab says: "Fix learning rate to lr_max", batch
    size doubled from 32 every ``double_every`` epochs up to ``max_batch``, batches over
    ``micro_batch`` accumulated from micro-batches).
+
+The fixed arm's rate (F2's comparator). The lab states no fixed rate for part 2, and the
+range test's "best single rate" (its lowest loss after 5 epochs) is lr_max itself, which
+on the ci stand-in sits one candidate below divergence (and the lab's only stated fixed
+rate, part 3's, is lr_max too). Smith (2017) compares CLR with the fixed rates of tuned,
+published set-ups, and gives as a reason CLR works that "it is likely the optimum learning
+rate will be between the bounds". So the fixed arm is the best constant
+rate between the bounds: each range-test candidate from lr_min to lr_max (the top
+``fixed_candidates`` of them, lr_max included) trains at that constant rate for the
+schedule's epochs, and the seed's fixed arm is the one with the highest final validation
+accuracy (ties: the lower final validation loss). Test accuracy never enters the choice.
+The lr_max row is kept as ``fixed_lr_max`` (F2's sensitivity row, and the arm before issue
+19). ``fixed_rate="lr_max"`` makes the fixed arm that row (the old behaviour: a negative
+control); ``fixed_schedule="cyclic"`` gives it the cyclic schedule (another).
 
 Optimiser: SGD with momentum 0.9, no weight decay (the reference article's optimiser).
 Data: ``digits`` is the embedded stand-in (scikit-learn's 8x8 digits resized to 28x28 by
@@ -40,6 +55,8 @@ from models.minigooglenet import MiniGoogLeNetSpec, build_minigooglenet
 
 ARMS = ("cyclic", "fixed", "growing")
 FIXED_SCHEDULES = ("constant", "cyclic")
+FIXED_RATES = ("best", "lr_max")
+CLR_MODES = ("triangular", "triangular2", "exp_range")   # torch's CyclicLR modes (Smith 2017's three policies)
 DATASETS = ("digits", "fashion_mnist")
 # read_range: the loss "has fallen" once the last epoch's loss is below this share of the initial loss.
 FALLEN = 0.9
@@ -61,7 +78,10 @@ class LRScheduleRun:
     arms: tuple[str, ...] = ARMS
     schedule_epochs: int = 24
     cycle_epochs: int = 4        # CyclicLR's step_size_up, in epochs of batch-64 iterations
+    clr_mode: str = "exp_range"  # the lab: "cyclical learning rate policy (with exponential decay)"
     final_amplitude: float = 0.015   # exp_range's gamma: the amplitude left at the last iteration
+    fixed_candidates: int = 4    # the fixed arm's search: the top range-test candidates from lr_min to lr_max
+    fixed_rate: str = "best"     # negative control: "lr_max" gives the fixed arm lr_max (the old behaviour)
     fixed_schedule: str = "constant"  # negative control: "cyclic" gives the fixed arm the cyclic schedule
     start_batch: int = 32
     double_every: int = 4        # epochs per batch size in the growing arm
@@ -76,9 +96,14 @@ class LRScheduleRun:
         if len(self.candidate_lrs) < 3 or list(self.candidate_lrs) != sorted(set(self.candidate_lrs)):
             raise ConfigError(f"candidate_lrs must be at least 3 increasing values, got {self.candidate_lrs}")
         unknown = [a for a in self.arms if a not in ARMS]
-        if unknown or self.fixed_schedule not in FIXED_SCHEDULES:
-            raise ConfigError(f"arms {self.arms} / fixed_schedule {self.fixed_schedule!r}: accepted arms "
-                              f"{ARMS}, fixed schedules {FIXED_SCHEDULES}")
+        if unknown or self.fixed_schedule not in FIXED_SCHEDULES or self.fixed_rate not in FIXED_RATES:
+            raise ConfigError(f"arms {self.arms} / fixed_schedule {self.fixed_schedule!r} / fixed_rate "
+                              f"{self.fixed_rate!r}: accepted arms {ARMS}, fixed schedules {FIXED_SCHEDULES}, "
+                              f"fixed rates {FIXED_RATES}")
+        if self.clr_mode not in CLR_MODES:
+            raise ConfigError(f"unknown clr_mode {self.clr_mode!r}; accepted: {', '.join(CLR_MODES)}")
+        if self.fixed_candidates < 1:
+            raise ConfigError(f"fixed_candidates must be at least 1, got {self.fixed_candidates}")
         if min(self.range_epochs, self.batch_size, self.schedule_epochs, self.cycle_epochs, self.start_batch,
                self.double_every, self.micro_batch) < 1 or self.max_batch < self.start_batch:
             raise ConfigError("epochs, batch sizes, cycle_epochs and double_every must be positive and "
@@ -175,9 +200,18 @@ def one_step(config: LRScheduleRun) -> LRScheduleRun:
                    subset=config.batch_size)
 
 
+def arm_trainings(config: LRScheduleRun) -> int:
+    """Trainings per seed of the schedule arms: one each, the fixed arm's search one per
+    candidate (at most ``fixed_candidates``; fewer when the seed's bounds hold fewer)."""
+    searched = "fixed" in config.arms and config.fixed_schedule == "constant"
+    search = min(config.fixed_candidates, len(config.candidate_lrs)) if searched else 0
+    return len(config.arms) - searched + search
+
+
 def size(config: LRScheduleRun) -> tuple[int, int]:
-    """Per seed: one training per candidate, the sweep and each arm; epochs of the longest."""
-    trainings = len(config.candidate_lrs) + (config.sweep_steps > 0) + len(config.arms)
+    """Per seed: one training per candidate, the sweep and the arms' trainings (an upper
+    bound: the fixed arm's full search); epochs of the longest."""
+    trainings = len(config.candidate_lrs) + (config.sweep_steps > 0) + arm_trainings(config)
     return trainings, max(config.range_epochs, config.schedule_epochs)
 
 
@@ -186,11 +220,12 @@ FASHION_TRAIN = 55000   # Fashion-MNIST's training images less the 5000 held out
 
 def images_processed(config: LRScheduleRun) -> int:
     """Training images pushed through the net per seed: every candidate's range test, the
-    sweep's steps and each arm's epochs (a growing batch sees each image once per epoch too)."""
+    sweep's steps and each arm training's epochs (a growing batch sees each image once per
+    epoch too; the fixed arm's search counted in full, an upper bound)."""
     n = FASHION_TRAIN if config.dataset == "fashion_mnist" else config.train_size
     n = n if config.subset is None else min(n, config.subset)
     return (len(config.candidate_lrs) * config.range_epochs * n + config.sweep_steps * config.batch_size
-            + len(config.arms) * config.schedule_epochs * n)
+            + arm_trainings(config) * config.schedule_epochs * n)
 
 
 def work_ratio(config: LRScheduleRun) -> float:
@@ -240,31 +275,99 @@ def lr_schedules(config: LRScheduleRun, seeds: list[int]) -> dict[str, np.ndarra
     steady = [a for a in config.arms if a in ("cyclic", "fixed")]
     if steady:
         batches = (config.batch_size,) * config.schedule_epochs
-        steps = total_steps(n, batches)
-        per_epoch = steps_per_epoch(n, config.batch_size)
-        gamma = config.final_amplitude ** (1 / steps)
-        cyclic = np.stack([cyclic_schedule(lo, hi, config.cycle_epochs * per_epoch, steps, "exp_range", gamma)
-                           for lo, hi in zip(lr_min, lr_max)], 1)                       # [steps, S]
-        fixed = cyclic if config.fixed_schedule == "cyclic" else np.repeat(lr_max[None, :], steps, 0)
-        table = np.concatenate([cyclic if a == "cyclic" else fixed for a in steady], 1)
-        arm_seeds = [s for _ in steady for s in seeds]
-        model = build_minigooglenet(config.spec, arm_seeds, device=config.device)
-        run = train_rows(model, train_val, arm_seeds, RowSchedule(batches, table), config.momentum,
+        cyclic = cyclic_table(config, lr_min, lr_max, n)                                  # [steps, S]
+        searched = "fixed" in steady and config.fixed_schedule == "constant"
+        search = fixed_search_rates(config, lrs, lr_min, lr_max) if searched else []      # per seed
+        # rows: the cyclic arm's (one per seed), then each seed's constant-rate candidates
+        # (or, with fixed_schedule="cyclic", the cyclic schedule again as the fixed arm)
+        columns, row_seeds, row_rates = [], [], []
+        if "cyclic" in steady:
+            columns.append(cyclic)
+            row_seeds += list(seeds)
+        if "fixed" in steady and not searched:
+            columns.append(cyclic)
+            row_seeds += list(seeds)
+        for s, rates in enumerate(search):
+            columns.append(np.repeat(np.asarray(rates)[None, :], cyclic.shape[0], 0))
+            row_seeds += [seeds[s]] * len(rates)
+            row_rates += [(s, r) for r in rates]
+        table = np.concatenate(columns, 1)
+        model = build_minigooglenet(config.spec, row_seeds, device=config.device)
+        run = train_rows(model, train_val, row_seeds, RowSchedule(batches, table), config.momentum,
                          evaluate_on=evaluate_on)
         test = _test_accuracy(model, train_test)
-        for k, arm in enumerate(steady):
-            rows = slice(k * n_seeds, (k + 1) * n_seeds)
-            _store_arm(out, arm, run, rows, test[rows])
-            out[f"{arm}_lr"] = table[:, rows].T
+        first = 0
+        if "cyclic" in steady:
+            rows = np.arange(n_seeds)
+            _store_arm(out, "cyclic", run, rows, test[rows])
+            out["cyclic_lr"] = table[:, rows].T
+            first = n_seeds
+        if "fixed" in steady and not searched:
+            rows = np.arange(first, first + n_seeds)
+            _store_arm(out, "fixed", run, rows, test[rows])
+            out["fixed_lr"] = table[:, rows].T
+        if searched:
+            rows_of = [[first + k for k, (s, _) in enumerate(row_rates) if s == seed] for seed in range(n_seeds)]
+            val_acc, val_loss = run["val_acc"][:, -1], run["val_loss"][:, -1]
+            best = np.array([rows[best_row(val_acc[rows], val_loss[rows])] for rows in rows_of])
+            at_lr_max = np.array([rows[-1] for rows in rows_of])        # candidates ascend: lr_max is last
+            chosen = at_lr_max if config.fixed_rate == "lr_max" else best
+            for arm, rows in (("fixed", chosen), ("fixed_lr_max", at_lr_max)):
+                _store_arm(out, arm, run, rows, test[rows])
+                out[f"{arm}_lr"] = table[:, rows].T
+            # the search, per seed and candidate (NaN where a candidate was not tried)
+            for key, values in (("val_acc", val_acc), ("val_loss", val_loss), ("test_acc", test)):
+                grid = np.full((n_seeds, len(lrs)), np.nan)
+                for k, (s, rate) in enumerate(row_rates):
+                    grid[s, int(np.argmin(np.abs(np.log(lrs) - np.log(rate))))] = values[first + k]
+                out[f"fixed_search_{key}"] = grid
+            out["fixed_best_lr"] = table[0, best]
     if "growing" in config.arms:
-        batches = config.growing_batches()
-        steps = total_steps(n, batches)
+        batches, table = growing_table(config, lr_max, n)
         model = build_minigooglenet(config.spec, seeds, device=config.device)
-        run = train_rows(model, train_val, seeds, RowSchedule(batches, np.repeat(lr_max[None, :], steps, 0)),
-                         config.momentum, micro_batch=config.micro_batch, evaluate_on=evaluate_on)
-        _store_arm(out, "growing", run, slice(0, n_seeds), _test_accuracy(model, train_test))
+        run = train_rows(model, train_val, seeds, RowSchedule(batches, table), config.momentum,
+                         micro_batch=config.micro_batch, evaluate_on=evaluate_on)
+        _store_arm(out, "growing", run, np.arange(n_seeds), _test_accuracy(model, train_test))
         out["growing_batch"] = np.repeat(np.minimum(np.asarray(batches), n)[None, :], n_seeds, 0)
     return out
+
+
+def cyclic_table(config: LRScheduleRun, lr_min: np.ndarray, lr_max: np.ndarray, n: int) -> np.ndarray:
+    """[steps, S]: the cyclic arm's learning rate per iteration for each seed's bounds, on
+    ``n`` training images: CyclicLR in ``config.clr_mode`` from lr_min to lr_max, step_size_up
+    ``cycle_epochs`` epochs of batch-``batch_size`` iterations, gamma leaving
+    ``final_amplitude`` of the amplitude at the last iteration."""
+    steps = total_steps(n, (config.batch_size,) * config.schedule_epochs)
+    gamma = config.final_amplitude ** (1 / steps)
+    step_size_up = config.cycle_epochs * steps_per_epoch(n, config.batch_size)
+    return np.stack([cyclic_schedule(lo, hi, step_size_up, steps, config.clr_mode, gamma)
+                     for lo, hi in zip(lr_min, lr_max)], 1)
+
+
+def growing_table(config: LRScheduleRun, lr_max: np.ndarray, n: int) -> tuple[tuple[int, ...], np.ndarray]:
+    """The growing arm's batch size per epoch and its learning-rate table [steps, S]: lr_max
+    throughout."""
+    batches = config.growing_batches()
+    return batches, np.repeat(np.asarray(lr_max, dtype=float)[None, :], total_steps(n, batches), 0)
+
+
+def fixed_search_rates(config: LRScheduleRun, lrs: np.ndarray, lr_min: np.ndarray,
+                       lr_max: np.ndarray) -> list[list[float]]:
+    """Per seed, the fixed arm's candidates, ascending: the range test's candidates from the
+    seed's lr_min to its lr_max, both included, the top ``fixed_candidates`` of them."""
+    out = []
+    for lo, hi in zip(lr_min, lr_max):
+        between = [float(v) for v in lrs if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
+        out.append(between[-config.fixed_candidates:])
+    return out
+
+
+def best_row(val_acc: np.ndarray, val_loss: np.ndarray) -> int:
+    """Index of the highest final validation accuracy; ties go to the lower final validation
+    loss (a loss that is not finite loses), then to the first (the lowest rate)."""
+    loss = np.where(np.isfinite(val_loss), val_loss, np.inf)
+    acc = np.where(np.isfinite(val_acc), val_acc, -np.inf)
+    return int(np.lexsort((np.arange(len(acc)), loss, -acc))[0])
 
 
 def _test_accuracy(model, data: Split) -> np.ndarray:
@@ -272,7 +375,7 @@ def _test_accuracy(model, data: Split) -> np.ndarray:
     return evaluate(model, data.x_test, data.y_test, "ce")[1]
 
 
-def _store_arm(out: dict, arm: str, run: dict, rows: slice, test_acc: np.ndarray) -> None:
+def _store_arm(out: dict, arm: str, run: dict, rows: np.ndarray, test_acc: np.ndarray) -> None:
     for key in ("epoch_loss", "epoch_acc", "val_loss", "val_acc", "updates"):
         out[f"{arm}_{key}"] = run[key][rows]
     out[f"{arm}_test_acc"] = test_acc
