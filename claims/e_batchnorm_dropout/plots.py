@@ -1,16 +1,19 @@
 """Topic E's figures: the learned BN parameters per layer as violins (E2, the lab's
-request), test accuracy of every arm by seed (the comparison of E3 and E4), and the BN
+request), test accuracy of every arm by seed (the comparison of E3 and E4), the same
+comparison under each dropout placement (E3's and E4's sensitivity rows), and the BN
 inputs' variance shift by layer (E4, Li et al. 2019)."""
 from __future__ import annotations
 
 import numpy as np
 
 from claims import figures
-from claims.e_batchnorm_dropout.judges import HIDDEN_BN, bn_layers
+from claims.e_batchnorm_dropout.experiments import (DROPOUT_PLACEMENTS, JUDGED_PLACEMENT, PLACEMENT_ROWS,
+                                                    PLACEMENT_SETUPS)
+from claims.e_batchnorm_dropout.judges import HIDDEN_BN, bn_layers, first_seeds, placement_runs
 
 ARM_LABELS = {"bn": "BN\n(E1)", "input_bn": "BN + input BN\n(E2)", "dropout": "dropout\n(E3)",
               "bn_dropout": "BN + dropout\n(E4)", "dropout_bn": "dropout before BN\n(E4, Li)",
-              "dropout_weight_scaling": "dropout, weight\nscaling (E5)"}
+              "dropout_weight_scaling": "dropout, weight scaling\n(E5, lr x 1/p\u00b2)"}
 ARM_ORDER = ("bn", "input_bn", "dropout", "bn_dropout", "dropout_bn", "dropout_weight_scaling")
 
 
@@ -58,8 +61,45 @@ def test_accuracy_by_arm(e_arms) -> dict:
     ax.set_xticks(x, [ARM_LABELS[a] for a in arms])
     ax.set_ylabel("test accuracy")
     ax.set_title(f"LeNet-5 test accuracy by arm: dots are seeds (joined: the same seed), bars are means; "
-                 f"{values.shape[0]} seeds")
+                 f"{values.shape[0]} seeds\njudged placement: {PLACEMENT_SETUPS[JUDGED_PLACEMENT]}; "
+                 "other placements: E3's figure", fontsize=9)
     return {"test_accuracy_by_arm": fig}
+
+
+def _placement_label(placement: str) -> str:
+    """A short axis label: the drop rates on the input, after the conv and the dense layers."""
+    spec = DROPOUT_PLACEMENTS[placement]
+    conv = spec.get("conv_dropout", spec["hidden_dropout"])
+    judged = " (judged)" if placement == JUDGED_PLACEMENT else ""
+    return f"{placement.replace('_', ' ')}{judged}\ndrop input {spec['input_dropout']:g}, conv {conv:g}, " \
+           f"dense {spec['hidden_dropout']:g}"
+
+
+def test_accuracy_by_placement(e_arms, e_placement_rows) -> dict:
+    """Per dropout placement: BN alone, dropout alone and BN + dropout, one dot per seed on
+    the placement rows' seeds (BN alone is the same net in every group)."""
+    n = len(e_placement_rows[f"{PLACEMENT_ROWS[0]}_dropout"]["test_acc"])
+    judged = {f"{JUDGED_PLACEMENT}_{k}": first_seeds(e_arms[k], n) for k in ("dropout", "bn_dropout")}
+    groups = {p: placement_runs(e_arms, {**e_placement_rows, **judged}, p) for p in (JUDGED_PLACEMENT, *PLACEMENT_ROWS)}
+    arms = (("bn", "BN alone", "tab:blue"), ("dropout", "dropout alone", "tab:orange"),
+            ("bn_dropout", "BN + dropout", "tab:green"))
+    fig, ax = figures.plt.subplots(figsize=(10, 4.2))
+    for g, runs in enumerate(groups.values()):
+        x = g + np.array([-0.25, 0.0, 0.25])
+        values = np.stack([runs[key]["test_acc"] for key, _, _ in arms], 1)     # [seeds, arms]
+        for row in values:
+            ax.plot(x, row, color="grey", lw=0.5, alpha=0.5)
+        for i, (_, label, colour) in enumerate(arms):
+            ax.scatter(np.full(len(values), x[i]), values[:, i], s=14, color=colour, zorder=3,
+                       label=label if g == 0 else None)
+            ax.hlines(values[:, i].mean(), x[i] - 0.09, x[i] + 0.09, color="black", lw=1.5, zorder=4)
+    ax.set_xticks(np.arange(len(groups)), [_placement_label(p) for p in groups])
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"LeNet-5 test accuracy by dropout placement: dots are seeds (joined: the same seed), bars are "
+                 f"means; {n} seeds")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return {"test_accuracy_by_placement": fig}
 
 
 def variance_shift_by_layer(e_arms) -> dict:
@@ -78,6 +118,7 @@ def variance_shift_by_layer(e_arms) -> dict:
     ax.set_xticks(x, HIDDEN_BN)
     ax.set_xlabel("BN layer")
     ax.set_ylabel("input variance, eval / training mode")
-    ax.set_title("variance shift of the BN inputs (1 = none), dots are seeds")
+    ax.set_title("variance shift of the BN inputs (1 = none), dots are seeds\n"
+                 f"judged placement: {PLACEMENT_SETUPS[JUDGED_PLACEMENT]}", fontsize=9)
     ax.legend()
     return {"variance_shift_by_layer": fig}

@@ -24,7 +24,7 @@ from deepclaims.dropout import RULES, set_dropout_rule
 from deepclaims.errors import ConfigError
 from deepclaims.experiment import experiment
 from deepclaims.training import Split, TrainConfig, evaluate, train
-from models.lenet import LeNetSpec, PlainLeNet5, bn_input_variances, build_lenet, copy_seed_lenet_weights
+from models.lenet import HIDDEN, LeNetSpec, PlainLeNet5, bn_input_variances, build_lenet, copy_seed_lenet_weights
 
 DATASETS = ("digits28", "mnist")
 INPUTS = ("standardised", "raw")   # raw: pixels in [0, 1], for the input-BN arm
@@ -62,7 +62,7 @@ class LeNetRun:
             raise ConfigError(f"unknown input preparation {self.input!r}; accepted: {', '.join(INPUTS)}")
         if self.train_size is not None and self.train_size < 1:
             raise ConfigError(f"train_size must be None or at least 1, got {self.train_size}")
-        if self.rule_probe and not (self.spec.input_dropout or self.spec.hidden_dropout):
+        if self.rule_probe and not any(self.spec.dropout_rate(name) for name in ("input", *HIDDEN)):
             raise ConfigError("rule_probe compares dropout's test-time rules: the spec has no dropout")
         if self.rule_probe and (self.spec.dropout_order, self.spec.activation, self.spec.pool,
                                 self.spec.image_size, self.spec.in_channels) != ("bn_first", "relu", "max", 28, 1):
@@ -210,7 +210,7 @@ def pytorch_logits(model, x: torch.Tensor) -> torch.Tensor:
     spec, logits = model.spec, []
     for i in range(model.n_seeds):
         plain = PlainLeNet5(spec.batch_norm, spec.input_batch_norm, spec.input_dropout, spec.hidden_dropout,
-                            spec.bn_eps, spec.bn_momentum).to(x.device)
+                            spec.bn_eps, spec.bn_momentum, spec.conv_dropout).to(x.device)
         copy_seed_lenet_weights(plain, model, i).eval()
         with torch.no_grad():
             logits.append(plain(x[i]))

@@ -5,7 +5,7 @@ from deepclaims.registry import ClaimSpec, Topic
 SPECS = (
     ClaimSpec(id="E1", judge=judges.judge_E1),
     ClaimSpec(id="E2", judge=judges.judge_E2, figures=(plots.bn_parameter_violins,)),
-    ClaimSpec(id="E3", judge=judges.judge_E3),
+    ClaimSpec(id="E3", judge=judges.judge_E3, figures=(plots.test_accuracy_by_placement,)),
     ClaimSpec(id="E4", judge=judges.judge_E4, figures=(plots.test_accuracy_by_arm, plots.variance_shift_by_layer)),
     ClaimSpec(id="E5", judge=judges.judge_E5),
 )
