@@ -7,7 +7,10 @@
 - G3 fails when dropout is switched off in one arm (its dropout arm trains the plain net),
   and holds on the same small plan with dropout on.
 - G5 fails when the nets are evaluated in training mode (dropout masks drawn at test time,
-  no test-time scaling), and holds when they are evaluated in eval mode.
+  no test-time scaling), and holds when they are evaluated in eval mode; it also fails
+  when the nets are evaluated in eval mode but without the x p test-time scaling (the
+  mismatched rule, planted two ways), which the comparison with one dropout mask alone let
+  pass (the unscaled nets still beat one mask).
 
 The small plan (width 32, 5 epochs, 8 seeds, no learning-rate search) is the claims' own
 ``runs_plan`` on a small tier, so each control fails for the mechanism it switches off,
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -24,9 +28,11 @@ from claims.g_optimisers import judges as G
 from claims.g_optimisers import runs
 from claims.g_optimisers.experiments import METHODS, OptimiserTier, arm_key, rules_plan, runs_plan
 from claims.g_optimisers.rules import RULES, draw_case, rule_errors
+from deepclaims.dropout import SeedDropout, set_dropout_rule
 from deepclaims.experiment import RunEnvironment
-from deepclaims.training import per_seed_accuracy, per_seed_loss, per_seed_view
-from tests.controls import judged
+from deepclaims.training import evaluate, per_seed_accuracy, per_seed_loss, per_seed_view
+from deepclaims.verdict import REPRODUCED
+from tests.controls import judged, recorder, verdict
 from tests.plan_runs import compute_plan
 
 SMALL = OptimiserTier(dataset="digits", width=32, epochs=5, seeds=8, tuning_seeds=0, lr_grid=(0.0,), rule_cases=64)
@@ -114,6 +120,62 @@ def test_G5_fails_when_evaluated_in_train_mode(monkeypatch, tmp_path):
     assert judged("G5", G.judge_G5, broken, SMALL, 0, tmp_path=tmp_path) != "reproduced"
 
 
+def evaluate_without_scaling(model, x, y, loss):
+    """Planted bug 1: the evaluation switches the dropout layers to the inverted rule (no
+    x p at test time) for a net trained under weight scaling, and switches them back after,
+    so nothing outside the evaluation sees the mistake."""
+    set_dropout_rule(model, "inverted")
+    try:
+        return evaluate(model, x, y, loss)
+    finally:
+        set_dropout_rule(model, "weight_scaling")
+
+
+def unscaled_test_time_forward(self, x):
+    """Planted bug 2: the dropout layer's test-time branch forgets the x p (training unchanged)."""
+    if not self.training or self.rate == 0.0:
+        return x
+    return self.apply_mask(x, self._mask_like(x))
+
+
+@pytest.mark.parametrize("plant", ["evaluation_switches_the_rule", "layer_forgets_the_scaling"])
+def test_G5_fails_under_the_wrong_test_time_scaling(intact_runs, plant, monkeypatch, tmp_path):
+    """Evaluated without the x p, the dropout nets still beat one mask (the parts G5 had
+    before) but their test-time outputs are 1/p times the training-time mask average, so
+    G5 reads contradicted; the intact runs read reproduced (test_G5_holds_in_eval_mode)."""
+    if plant == "evaluation_switches_the_rule":
+        monkeypatch.setattr(runs, "evaluate", evaluate_without_scaling)
+    else:
+        monkeypatch.setattr(SeedDropout, "forward", unscaled_test_time_forward)
+    plan = runs_plan(SMALL, RunEnvironment())
+    keys = [arm_key(m, "dropout") for m in METHODS]
+    broken = {**intact_runs, **compute_plan({k: plan[k] for k in keys})}
+    rec = recorder("G5", tmp_path)
+    G.judge_G5(rec, broken, SMALL, 0)
+    assert verdict(rec) == "contradicted"
+    one_mask = [p for p in rec.parts if "one dropout mask" in p.measured]
+    assert one_mask and all(p.verdict == REPRODUCED for p in one_mask)        # the old parts let it pass
+    scaling = [p for p in rec.parts if "test-time output" in p.measured]
+    assert [p.verdict for p in scaling] == ["contradicted"] * 3
+    assert scaling[0].estimate.value == pytest.approx(np.log10(1 / 0.8), abs=0.01)   # input: retain 0.8
+    assert scaling[1].estimate.value == pytest.approx(np.log10(1 / 0.5), abs=0.01)   # hidden: retain 0.5
+    if plant == "evaluation_switches_the_rule":
+        # the loss the report shows: under the planted bug the "evaluated" loss is the mismatched rule's
+        intact = intact_runs[arm_key("adam", "dropout")]
+        assert broken[arm_key("adam", "dropout")]["test_loss"] == pytest.approx(intact["test_loss_mismatched_rule"])
+
+
+def test_G5_scaling_check_reads_the_training_rule(intact_runs):
+    """The check compares with the training-time average: on intact nets each layer's
+    ratio is 0 up to the masks' sampling error, its interval far inside the 1% tolerance."""
+    ratios = np.concatenate([intact_runs[arm_key(m, "dropout")]["scaling_log_ratio"] for m in METHODS])
+    assert ratios.shape == (len(METHODS) * SMALL.seeds, 3)
+    for layer in range(3):
+        est = G.t_interval(ratios[:, layer])
+        assert -G.SCALING_TOLERANCE / 2 < est.low and est.high < G.SCALING_TOLERANCE / 2
+    assert np.all(intact_runs[arm_key("adam", "no_dropout")]["scaling_log_ratio"].shape == (SMALL.seeds, 0))
+
+
 # ---------------------------------------------------------------- G4
 
 def _benchmark_json(methods) -> dict:
@@ -157,4 +219,4 @@ def test_G2_answers_which_method_is_best_from_the_runs(intact_runs, crippled, ve
     others = [m for m in METHODS if m != "adam"]
     keys = [arm_key("adam", "no_dropout")] if crippled == "adam" else [arm_key(m, "no_dropout") for m in others]
     runs = {**intact_runs, **_with_lr_scaled(plan, keys, 1e-4)}
-    assert judged("G2", G.judge_G2, runs, runs, runs, SMALL, 0, tmp_path=tmp_path) == verdict
+    assert judged("G2", G.judge_G2, runs, runs, runs, {}, SMALL, 0, tmp_path=tmp_path) == verdict
