@@ -159,24 +159,33 @@ EXPECTED: dict[str, Expectation] = {
         "equals the sum with the 3x3 term counted twice (358,055,936). Its naive '854M ops' is right "
         "(854,196,224)."), evidence="exact counts from the instantiated modules (judge_H4)"),
     "G2": Expectation(
-        verdict=NOT_REPRODUCED,
-        finding=("With L2 and each method at its best learning rate (searched per method on tuning seeds that are "
-                 "never judged, as Kingma and Ba report each method at its best rate), Adam reaches a lower "
-                 "training loss than AdaGrad, RMSProp and AdaDelta, but does not separate from RMSProp with "
-                 "Nesterov momentum: the paired interval centres on zero at seed bases 0, 1000 and 2024, so "
-                 "'Adam is best of the five' is not reproduced. Kingma and Ba compared Adam with SGD-Nesterov, not "
-                 "RMSProp+Nesterov, so the lab's five-way ranking goes beyond the paper. At each method's usual "
-                 "starting rate (no search) Adam ranks last (contradicted): the ranking is a statement about "
-                 "learning rates as much as about methods."),
-        evidence=("ci, sklearn 8x8 digits, 64-128-128-10 ReLU, 30 epochs, 48 seeds: log10 final training loss "
-                  "RMSProp+Nesterov / Adam -0.015 [-0.132, 0.102] (seed base 0), -0.066 [-0.194, 0.063] (base "
-                  "1000), 0.067 [-0.060, 0.194] (base 2024); Adam beats AdaGrad +0.36 [0.27, 0.46], RMSProp +0.44 "
-                  "[0.21, 0.67], AdaDelta +0.32 [0.17, 0.47] (base 0). At 16 seeds base 2024 read reproduced "
-                  "(0.22 [0.03, 0.41]) while bases 0 and 1000 did not, hence 48. Rows (16 seeds): usual rates "
-                  "-0.96 [-1.13, -0.79]. A plain-PyTorch reference (nn.Sequential, one seed at a time, searched "
-                  "rates, seeds 0-15, run once by script): -0.096 [-0.28, 0.09]."),
-        depends_on=("the learning rates (at each method's usual starting rate Adam is last: contradicted) and the "
-                    "budget (twice the epochs reads contradicted at seed base 1000)")),
+        verdict=CONTRADICTED,
+        finding=("Read as the sources state it (the lab plots training loss against epochs and asks which method "
+                 "is best; Kingma and Ba: Adam 'shows better convergence'), G2 judges each training-loss curve over "
+                 "the whole budget: the mean over epochs of log10 training loss, each method at the rate of its "
+                 "grid that minimises it on tuning seeds never judged. Adam's curve lies below AdaGrad's, RMSProp's "
+                 "and AdaDelta's, but RMSProp with Nesterov momentum lies below Adam's, on the digits stand-in and "
+                 "on real Fashion-MNIST, so 'Adam is best of the five' is contradicted. On the digits every tuned "
+                 "method has all but converged by epoch 30, so read at the last epoch alone Adam and "
+                 "RMSProp+Nesterov tie (not reproduced, the suite's earlier reading); on Fashion-MNIST "
+                 "RMSProp+Nesterov is ahead at every epoch, the last included. Kingma and Ba compared Adam with "
+                 "SGD-Nesterov, not RMSProp+Nesterov, so the lab's five-way ranking goes beyond the paper. At each "
+                 "method's usual starting rate (no search) Adam ranks last."),
+        evidence=("ci, sklearn 8x8 digits, 64-128-128-10 ReLU, L2 5e-4, 30 epochs, 32 seeds, rates searched on 4 "
+                  "tuning seeds: mean over epochs of log10 training loss RMSProp+Nesterov / Adam -0.134 [-0.171, "
+                  "-0.097] (seed base 0), -0.153 [-0.196, -0.111] (1000), -0.140 [-0.182, -0.099] (2024); Adam below "
+                  "AdaGrad +0.264 [0.229, 0.299], RMSProp +0.352 [0.313, 0.392], AdaDelta +0.286 [0.246, 0.325] "
+                  "(base 0). At 25% / 50% of the budget (epochs 8, 15): -0.159 [-0.230, -0.089], -0.148 [-0.242, "
+                  "-0.054]; at the last epoch -0.008 [-0.159, 0.143] (base 0), -0.025 [-0.171, 0.121] (1000), "
+                  "+0.124 [-0.040, 0.289] (2024). Rows (16 seeds, 2 tuning seeds): twice the budget -0.142 [-0.199, "
+                  "-0.086] (base 0), -0.190 [-0.242, -0.138] (1000), -0.138 [-0.209, -0.066] (2024); usual rates "
+                  "contradicted at each base (Adam last). Real Fashion-MNIST (first 2000 training images, "
+                  "784-128-128-10, 15 epochs, 8 seeds, rates searched on it): -0.094 [-0.101, -0.087] (base 0), "
+                  "-0.079 [-0.090, -0.068] (1000), -0.083 [-0.096, -0.070] (2024); its last epoch -0.165 [-0.202, "
+                  "-0.127] (base 0)."),
+        depends_on=("what is read off the curve on the digits: the last epoch alone, where the tuned methods have "
+                    "converged, ties Adam with RMSProp+Nesterov (not reproduced); the whole curve, twice the "
+                    "budget, the usual rates and real Fashion-MNIST (every epoch) read contradicted")),
     "E2": Expectation(
         verdict=NOT_REPRODUCED,
         finding=("The lab asks whether a BN layer on the input, in place of standardising it, helps LeNet-5. It "
