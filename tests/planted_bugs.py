@@ -66,6 +66,9 @@ BUGS = [
                "deepclaims/batched.py", r'"sigmoid": torch\.sigmoid,', '"sigmoid": torch.relu,'),
     PlantedBug("leaky_slope_zero", "the leaky-ReLU arm gets slope 0 (plain ReLU)",
                "claims/d_dying_relu/runs.py", r'"leaky_he": \(0\.01,', '"leaky_he": (0.0,'),
+    PlantedBug("weight_scaling_without_p", "weight-scaling dropout forgets the x p at test time",
+               "deepclaims/dropout.py", r'return x if self\.rule == "inverted" else x \* self\.retain',
+               "return x"),
 ]
 
 
