@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from deepclaims.experiment import RunEnvironment
-from deepclaims.startup import DATA_ENV, DataRoot, StartupError, data_folders, data_roots, scan_data
+from deepclaims.console import data_line
+from deepclaims.startup import DATA_ENV, DataRoot, DataScan, StartupError, data_folders, data_roots, scan_data
 from tests.test_loaders import idx_file, labels
 from tests.test_plugin import CLAIMS, CONFTEST
 
@@ -105,4 +106,18 @@ def test_the_header_names_the_folder_and_where_it_was_found(pytester, tmp_path):
     assert (f"deepclaims: data: fashion_mnist from {shared}/fashion-mnist (60000 training, 10000 test images) "
             f"[${DATA_ENV}]") in result.stdout.str()
     at_ci = pytester.runpytest_subprocess("--collect-only")
-    at_ci.stdout.fnmatch_lines(["deepclaims: data: embedded stand-ins (only --fidelity lab reads real data)"])
+    at_ci.stdout.fnmatch_lines(["deepclaims: data: embedded stand-ins for every ci verdict; read only by the "
+                                "sensitivity rows that name it: *fashion_mnist from *"])
+
+
+def test_below_lab_the_header_says_verdicts_rest_on_the_stand_ins_and_who_reads_real_data(tmp_path):
+    """At ci a set found is named with the rows that read it; with none found the line says
+    where it looked; at lab the sets found are the claims' data."""
+    empty = DataScan([DataRoot(tmp_path, "system")])
+    assert data_line("ci", None).startswith("deepclaims: data: embedded stand-ins for every ci verdict (no real")
+    assert f"no real data set found in {tmp_path}" in data_line("ci", empty)
+    found = DataScan([DataRoot(tmp_path, "system")])
+    found.found["fashion_mnist"] = (DataRoot(tmp_path, "system"), "fashion_mnist from X")
+    assert data_line("smoke", found) == ("deepclaims: data: embedded stand-ins for every smoke verdict; read only "
+                                         "by the sensitivity rows that name it: fashion_mnist from X [system]")
+    assert data_line("lab", found).startswith("deepclaims: data: fashion_mnist from X [system]; claims whose")

@@ -162,7 +162,7 @@ def test_the_header_and_the_verdict_summary(project):
                                  "report: *report.md"])
     verbose = project.runpytest_subprocess()
     verbose.stdout.fnmatch_lines(["deepclaims: fidelity ci, seed base 0, device *, torch *, code *",
-                                  "deepclaims: data: embedded stand-ins (only --fidelity lab reads real data)"])
+                                  "deepclaims: data: embedded stand-ins for every ci verdict*"])
 
 
 def test_each_fidelity_writes_its_own_report(project):
