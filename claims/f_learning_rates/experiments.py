@@ -10,8 +10,9 @@ every 4 epochs from 32 (32, 64, ..., 1024; the last is the whole 600-image train
 split). 16 seeds: with 8, F2's paired interval (then against the fixed arm at
 lr_max, which varies most between seeds) touched its margin at 14x14 inputs. The fixed arm
 is the best constant rate between the bounds (see ``runs``): its search trains up to four
-constant rates per seed (24 epochs each) where one fixed arm trained before. (A pilot with 400 training images and 16 epochs left every arm short of
-convergence: cyclic 0.89, growing 0.85 test accuracy; it was not used.)
+constant rates per seed (24 epochs each) where one fixed arm trained before. (A pilot
+with 400 training images and 16 epochs left every arm short of convergence: cyclic 0.89,
+growing 0.85 test accuracy; it was not used.)
 lab: MiniGoogLeNet at the article's 32x32 Fashion-MNIST input, the schedule arms for 30
 epochs (step size 5 epochs, three cycles), the growing arm doubling every 3 epochs from 32
 to the lab's 16384 (reached in the last three epochs), batches over 2048 accumulated.

@@ -184,7 +184,8 @@ def one_mask_accuracy(model, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
 
 class ScalingProbe:
     """Hooks on a model's dropout layers that, during one evaluation, compare each layer's
-    test-time output with the average of ``masks`` training-time outputs for the same input, each under a fresh mask and the rule the net was trained with
+    test-time output with the average of ``masks`` training-time outputs for the same
+    input, each under a fresh mask and the rule the net was trained with
     (``trained_rule``): Srivastava et al. 2014, section 4, "the expected output (under the
     distribution used to drop units at training time) is the same as the actual output at
     test time". Masks come from the seeds' ``eval`` streams, so the check draws nothing
