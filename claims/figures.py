@@ -26,6 +26,36 @@ def value_range(*snapshots: np.ndarray, every: int = 1, tail: float = 0.0) -> tu
     return lo, hi
 
 
+def ridge_bins(snapshots: np.ndarray, every: int = 1, span: tuple[float, float] | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a ridge plot draws: (rows, edges, counts), the rows of ``snapshots`` drawn
+    (every ``every``-th), the bins' edges [bins+1] over ``span`` (default: the rows' value
+    range) and each row's 30-bin counts of its finite values [rows, bins]."""
+    rows = snapshots[::every]
+    lo, hi = span if span is not None else value_range(snapshots, every=every)
+    edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+    counts = np.array([np.histogram(r[np.isfinite(r)], bins=edges)[0] for r in rows], dtype=np.int64)
+    return rows, edges, counts
+
+
+def grid_bins(panels: dict[str, np.ndarray], every: int = 1, shared: list[list[str]] | None = None,
+              tail: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each panel's ``ridge_bins`` as :func:`histogram_grid` draws it with these arguments
+    (the TensorBoard export writes these, so its histograms are the figure's)."""
+    spans = grid_spans(panels, every, shared, tail)
+    return {label: ridge_bins(snaps, every, spans.get(label)) for label, snaps in panels.items()}
+
+
+def grid_spans(panels: dict[str, np.ndarray], every: int = 1, shared: list[list[str]] | None = None,
+               tail: float = 0.0) -> dict[str, tuple[float, float]]:
+    """The common binned range of each panel in a ``shared`` group."""
+    span = {}
+    for group in shared or []:
+        common = value_range(*(panels[label] for label in group), every=every, tail=tail)
+        span.update({label: common for label in group})
+    return span
+
+
 def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1, span: tuple[float, float] | None = None,
           xlabel: str = "value") -> None:
     """Per-epoch 30-bin histograms stacked with an offset (TensorBoard's 'offset' view).
@@ -34,11 +64,10 @@ def ridge(ax, snapshots: np.ndarray, title: str, every: int = 1, span: tuple[flo
     and later epochs are drawn lower and lighter (viridis, ending in yellow). ``span``
     fixes the binned range (and x-axis), so panels that compare can share one scale.
     """
-    rows = snapshots[::every]
-    lo, hi = span if span is not None else value_range(snapshots, every=every)
-    edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+    _, edges, counts = ridge_bins(snapshots, every, span)
+    lo, hi = float(edges[0]), float(edges[-1])
     centres = (edges[:-1] + edges[1:]) / 2
-    counts = np.array([np.histogram(r[np.isfinite(r)], bins=edges)[0] for r in rows], dtype=float)
+    counts = counts.astype(float)
     scale = counts.max() or 1.0
     cmap = plt.get_cmap("viridis")
     for i, c in enumerate(counts):
@@ -61,10 +90,7 @@ def histogram_grid(panels: dict[str, np.ndarray], suptitle: str, every: int = 1,
     each group in ``shared`` are binned over one common range (their pooled values' range,
     or its [tail, 1 - tail] quantiles) and drawn on one x-scale. ``xlabel(label)`` names
     what a panel's x axis shows."""
-    span = {}
-    for group in shared or []:
-        common = value_range(*(panels[label] for label in group), every=every, tail=tail)
-        span.update({label: common for label in group})
+    span = grid_spans(panels, every, shared, tail)
     n = len(panels)
     cols = min(n, cols)
     rows = (n + cols - 1) // cols

@@ -88,6 +88,11 @@ def pytest_addoption(parser):
     group.addoption("--report-dir", default="reports", help="where claims.json, report.md and figures go")
     group.addoption("--result-cache", default=".deepclaims-cache", help="folder of cached experiment results")
     group.addoption("--recompute", action="store_true", help="ignore cached results and compute them again")
+    group.addoption("--tensorboard", default=None, metavar="DIR",
+                    help="also write the report's per-epoch histograms (A4's weights and gradients, B2's "
+                         "gradients) as TensorBoard event files under DIR/<fidelity>, one run per arm and seed "
+                         "shown (view: tensorboard --logdir DIR; a relative DIR is under the project root, as "
+                         "--report-dir); needs the optional tensorboard package")
 
 
 def _usage(message: str):
@@ -101,6 +106,11 @@ def _validate(config) -> None:
     try:
         writable_folder("--report-dir", _report_dir(config))
         writable_folder("--result-cache", _cache_dir(config))
+        if config.getoption("--tensorboard") is not None:
+            writable_folder("--tensorboard", _tensorboard_dir(config))
+            from deepclaims.tensorboard_export import require_tensorboard
+
+            require_tensorboard()
         roots = data_roots(config.getoption("--data-dir"), dict(os.environ))
         if workers.worker_index() is None:
             # The controller checks once, before any worker starts or any experiment runs:
@@ -242,6 +252,11 @@ def _cache_dir(config) -> Path:
     return path if path.is_absolute() else Path(config.rootpath) / path
 
 
+def _tensorboard_dir(config) -> Path:
+    path = Path(config.getoption("--tensorboard")).expanduser()
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="session")
@@ -271,6 +286,18 @@ def device(pytestconfig):
 def benchmark_json_in(pytestconfig) -> dict | None:
     """The parsed --benchmark-json-in file, or None."""
     return pytestconfig.getoption("--benchmark-json-in")
+
+
+@pytest.fixture(scope="session")
+def tensorboard_export(pytestconfig, fidelity):
+    """With ``--tensorboard DIR``, the writer of the report's per-epoch histograms as
+    TensorBoard runs under DIR/<fidelity> (figure makers that draw such histograms ask
+    for it); None without the option, and then nothing imports TensorBoard."""
+    if pytestconfig.getoption("--tensorboard") is None:
+        return None
+    from deepclaims.tensorboard_export import TensorBoardExport
+
+    return TensorBoardExport(_tensorboard_dir(pytestconfig) / fidelity)
 
 
 @pytest.fixture(scope="session")

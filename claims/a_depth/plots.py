@@ -67,23 +67,41 @@ def weight_change_per_layer(a_lab_pair) -> dict:
     return {"weight_change_per_layer": fig}
 
 
-def weight_and_gradient_histograms(a_lab_pair, a_tier, seed_base) -> dict:
-    """Each net's bottom and top layers' weights and gradients, binned every few epochs."""
+def histogram_panels(a_lab_pair, a_tier) -> tuple[int, dict[str, dict]]:
+    """What A4's histogram figures draw, per net: every how many epochs a row is drawn, and
+    for each net its panels (label -> the first seed's [epochs+1, values], with the panel's
+    TensorBoard tag) and the groups binned on one x-scale."""
     every = max(1, a_tier.epochs // 20)
-    drawn = {}
+    nets = {}
     for name, res in a_lab_pair.items():
         keys = sorted(int(k.split("_")[1]) for k in res if k.startswith("weights_"))
-        panels = {}
-        for key, where in zip(keys, ("bottom (first hidden)", "top (last hidden)")):
-            panels[f"{where} weights"] = res[f"weights_{key}"][0]
-            panels[f"{where} gradients"] = res[f"grads_{key}"][0]
+        panels, tags = {}, {}
+        for key, where, place in zip(keys, ("bottom (first hidden)", "top (last hidden)"), ("bottom", "top")):
+            for kind, prefix in (("weights", "weights"), ("gradients", "grads")):
+                panels[f"{where} {kind}"] = res[f"{prefix}_{key}"][0]
+                tags[f"{where} {kind}"] = f"{kind}/{place}_dense_{key + 1}"
         # Bottom and top share an x-scale per quantity: comparing them is what the lab asks.
         shared = [[label for label in panels if label.endswith(kind)] for kind in ("weights", "gradients")]
+        nets[name] = {"panels": panels, "tags": tags, "shared": shared}
+    return every, nets
+
+
+def weight_and_gradient_histograms(a_lab_pair, a_tier, seed_base, tensorboard_export) -> dict:
+    """Each net's bottom and top layers' weights and gradients, binned every few epochs
+    (with --tensorboard, the same bins per epoch as one TensorBoard run per net)."""
+    every, nets = histogram_panels(a_lab_pair, a_tier)
+    drawn = {}
+    for name, net in nets.items():
         title = (f"{name}: 30-bin histograms every {every} epochs, seed {seed_base} (top: initialisation, "
                  "purple; lower and lighter: later epochs)")
         drawn[f"{name}_histograms"] = figures.histogram_grid(
-            panels, title, every, shared,
+            net["panels"], title, every, net["shared"],
             xlabel=lambda label: "weight gradient" if label.endswith("gradients") else "weight")
+        if tensorboard_export is not None:
+            binned = figures.grid_bins(net["panels"], every, net["shared"])
+            tensorboard_export.write("A4", name, seed_base, {
+                net["tags"][label]: (range(0, len(snaps), every), binned[label])
+                for label, snaps in net["panels"].items()})
     return drawn
 
 

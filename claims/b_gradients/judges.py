@@ -71,17 +71,34 @@ def judge_B2(claim, gradient_runs, b_tier, seed_base) -> None:
         claim.equals(f"{act}: learnable layers with a histogram per epoch", len(layers), DIGIT_NET.depth + 1)
 
 
-def gradient_ridges(gradient_runs, seed_base) -> dict:
+RIDGE_TAIL = 0.005   # B2's ridges bin the 0.5-99.5% quantiles of each layer's pooled gradients
+
+
+def ridge_panels(gradient_runs) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """B2's ridge panels: '<arm> layer <n>' -> the first seed's weight gradients at epoch ends 1..E
+    [epochs, values], and the pairs binned on one x-scale (sigmoid and ReLU per layer)."""
     panels, shared = {}, []
     for layer in range(DIGIT_NET.depth + 1):
         pair = [f"{act} layer {layer + 1}" for act in ("sigmoid", "relu")]
         for label, act in zip(pair, ("sigmoid", "relu")):
             panels[label] = gradient_runs[act][f"grads_{layer}"][0, 1:]
         shared.append(pair)   # one x-scale per layer, so sigmoid's narrowness shows against ReLU's
+    return panels, shared
+
+
+def gradient_ridges(gradient_runs, seed_base, tensorboard_export) -> dict:
+    panels, shared = ridge_panels(gradient_runs)
     fig = figures.histogram_grid(panels, f"weight gradients per epoch end, seed {seed_base}: sigmoid beside ReLU,\n"
                                          "each layer's pair binned on one x-scale (0.5-99.5% of their pooled "
                                          "values);\ntop: epoch 1, lower and lighter: later epochs",
-                                 shared=shared, cols=2, tail=0.005, xlabel=lambda label: "weight gradient")
+                                 shared=shared, cols=2, tail=RIDGE_TAIL, xlabel=lambda label: "weight gradient")
+    if tensorboard_export is not None:
+        # With --tensorboard: one run per arm, a tag per layer, step = epoch (rows are epochs 1..E).
+        binned = figures.grid_bins(panels, shared=shared, tail=RIDGE_TAIL)
+        for act in ("sigmoid", "relu"):
+            tensorboard_export.write("B2", act, seed_base, {
+                f"gradients/dense_{label.split()[-1]}": (range(1, len(snaps) + 1), binned[label])
+                for label, snaps in panels.items() if label.startswith(f"{act} ")})
     return {"gradient_ridges": fig}
 
 
