@@ -38,15 +38,19 @@ def require_tensorboard() -> None:
 
 def raw_histogram(row: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> dict:
     """``add_histogram_raw``'s arguments for one drawn row: the figure's bins and counts;
-    min, max, num, sum and sum of squares of the values those counts hold (the finite
-    values within the edges, as ``np.histogram`` counts them)."""
+    num, sum and sum of squares of the values those counts hold (the finite values within
+    the edges, as ``np.histogram`` counts them).
+
+    ``min`` and ``max`` are the figure's outer edges, not the data's extremes: TensorBoard
+    draws its first bucket from ``min`` to the first limit (and the last up to ``max``), so
+    with the data's extremes a figure range wider than the data (a range shared across
+    epochs) would give an inverted first bucket and bins other than the figure's.
+    """
     values = np.asarray(row, dtype=np.float64).ravel()
     values = values[np.isfinite(values) & (values >= edges[0]) & (values <= edges[-1])]
     if values.size != int(np.sum(counts)):
         raise ValueError(f"{values.size} values within the edges, but the counts hold {int(np.sum(counts))}")
-    empty = values.size == 0
-    return {"min": float(edges[0]) if empty else float(values.min()),
-            "max": float(edges[-1]) if empty else float(values.max()),
+    return {"min": float(edges[0]), "max": float(edges[-1]),
             "num": int(values.size), "sum": float(values.sum()), "sum_squares": float(values @ values),
             "bucket_limits": np.asarray(edges[1:], dtype=np.float64).tolist(),
             "bucket_counts": np.asarray(counts, dtype=np.int64).tolist()}
