@@ -151,10 +151,16 @@ def paired_difference(a, b, confidence: float = 0.95) -> Estimate:
 
 
 def paired_proportion_difference(a, b, confidence: float = 0.95) -> Estimate:
-    """Difference of two proportions measured on the same seeds (Newcombe's method 10).
+    """Difference of two proportions measured on the same seeds: Newcombe's (1998, Stat
+    Med 17:2635) method 10, the square-and-add of the two Wilson intervals.
 
-    a and b are boolean arrays; the estimate is mean(a) - mean(b) with an interval
-    that accounts for the pairing through the phi correlation of the two outcomes.
+    a and b are boolean arrays; the estimate is mean(a) - mean(b) with an interval that
+    accounts for the pairing through the correlation phi of the two outcomes, with
+    Newcombe's continuity correction: when eh > fg (e both, f only a, g only b, h neither)
+    phi = max(eh - fg - n/2, 0) / sqrt(margins), otherwise (eh - fg) / sqrt(margins), kept
+    negative; 0 when a margin is 0. tests/test_stats_reference.py checks Newcombe's and
+    Fagerland et al.'s (2017) printed limits and every small table against a reference;
+    without the correction the interval is too narrow (coverage 87% at 8 seeds).
     """
     a = np.asarray(a, dtype=bool).ravel()
     b = np.asarray(b, dtype=bool).ravel()
@@ -165,14 +171,18 @@ def paired_proportion_difference(a, b, confidence: float = 0.95) -> Estimate:
     wb = wilson_interval(int(b.sum()), n, confidence)
     both = int((a & b).sum()); only_a = int((a & ~b).sum())
     only_b = int((~a & b).sum()); neither = int((~a & ~b).sum())
-    denom = np.sqrt(float((both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)))
-    phi = 0.0 if denom == 0 else (both * neither - only_a * only_b) / denom
-    phi = max(phi, 0.0)  # Newcombe truncates negative correlation at zero
+    margins = float((both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither))
+    cross = both * neither - only_a * only_b
+    if margins == 0:
+        phi = 0.0
+    else:
+        phi = (max(cross - n / 2, 0.0) if cross > 0 else cross) / np.sqrt(margins)
     d = wa.value - wb.value
-    dl = np.sqrt((wa.value - wa.low) ** 2 - 2 * phi * (wa.value - wa.low) * (wb.high - wb.value)
-                 + (wb.high - wb.value) ** 2)
-    du = np.sqrt((wa.high - wa.value) ** 2 - 2 * phi * (wa.high - wa.value) * (wb.value - wb.low)
-                 + (wb.value - wb.low) ** 2)
+    # Each radicand is at least (dl - du)^2 >= 0 for |phi| <= 1: clamp rounding below 0.
+    dl = np.sqrt(max((wa.value - wa.low) ** 2 - 2 * phi * (wa.value - wa.low) * (wb.high - wb.value)
+                     + (wb.high - wb.value) ** 2, 0.0))
+    du = np.sqrt(max((wa.high - wa.value) ** 2 - 2 * phi * (wa.high - wa.value) * (wb.value - wb.low)
+                     + (wb.value - wb.low) ** 2, 0.0))
     return Estimate(d, max(-1.0, d - dl), min(1.0, d + du), confidence, "newcombe-paired", n)
 
 
