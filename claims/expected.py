@@ -182,7 +182,10 @@ EXPECTED: dict[str, Expectation] = {
                   "contradicted at each base (Adam last). Real Fashion-MNIST (first 2000 training images, "
                   "784-128-128-10, 15 epochs, 8 seeds, rates searched on it): -0.094 [-0.101, -0.087] (base 0), "
                   "-0.079 [-0.090, -0.068] (1000), -0.083 [-0.096, -0.070] (2024); its last epoch -0.165 [-0.202, "
-                  "-0.127] (base 0)."),
+                  "-0.127] (base 0). A plain-PyTorch reference (nn.Sequential, kaiming_uniform_, DataLoader, "
+                  "torch.optim.Adam, one seed at a time, seeds 0-15, the searched rates; "
+                  "reports/lab/evidence/g2_plain_reference.py): area -0.186 [-0.240, -0.133], last epoch +0.044 "
+                  "[-0.132, 0.220]."),
         depends_on=("what is read off the curve on the digits: the last epoch alone, where the tuned methods have "
                     "converged, ties Adam with RMSProp+Nesterov (not reproduced); the whole curve, twice the "
                     "budget, the usual rates and real Fashion-MNIST (every epoch) read contradicted")),
