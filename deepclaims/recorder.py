@@ -19,7 +19,8 @@ import pytest
 from deepclaims.errors import ConfigError
 from deepclaims.figure_check import DPI, figure_problems
 from deepclaims.stats import Estimate
-from deepclaims.verdict import CONTRADICTED, REPRODUCED, VERDICTS, Verdict, combine, decide
+from deepclaims.effects import SmallestEffect, boundary, seeds_to_decide
+from deepclaims.verdict import CONTRADICTED, NOT_REPRODUCED, REPRODUCED, VERDICTS, Verdict, combine, decide
 
 CLAIM_ID = re.compile(r"^[A-Z][0-9]+$")
 
@@ -87,10 +88,42 @@ class ClaimRecorder:
 
     def part(self, measured: str, estimate: Estimate, threshold: float, direction: str,
              **details) -> Verdict:
-        """Judge one part of the claim: is ``measured`` ``direction`` ``threshold``?"""
-        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate,
-                    float(threshold), direction, decide(estimate, threshold, direction),
-                    details={k: _plain(val) for k, val in details.items()})
+        """Judge one part of the claim against a bound on one arm: is ``measured``
+        ``direction`` ``threshold``? (An accuracy above 0.98, a share of runs above one half.)
+
+        A comparison between arms is judged with :meth:`compare`, which declares its
+        smallest effect; a stochastic part judged against 0 here is refused, since
+        "different from no difference" decides nothing when the true effect is about 0.
+        """
+        if float(threshold) == 0.0 and estimate.method != "exact":
+            raise ConfigError(f"claim {self.claim_id}: part {measured!r} compares against 0; a comparison "
+                              "declares its smallest effect: use claim.compare(..., effect=SmallestEffect(...))")
+        return self._judge(measured, estimate, float(threshold), direction, details)
+
+    def compare(self, measured: str, estimate: Estimate, direction: str, effect: SmallestEffect,
+                null: float = 0.0, **details) -> Verdict:
+        """Judge a comparison (a difference or a log ratio between arms, a trend) by the
+        three-way rule of ``deepclaims.effects``: reproduced when the interval clears the
+        smallest effect that would matter in the claimed ``direction``, contradicted when it
+        lies wholly short of it, not reproduced while it holds it. ``null`` is the value
+        of no effect (0 for differences and log ratios)."""
+        if not isinstance(effect, SmallestEffect):
+            raise ConfigError(f"claim {self.claim_id}: part {measured!r} needs its smallest effect as a "
+                              f"SmallestEffect, got {effect!r}")
+        return self._judge(measured, estimate, boundary(null, direction, effect), direction, details,
+                           effect=effect, null=float(null))
+
+    def _judge(self, measured: str, estimate: Estimate, threshold: float, direction: str, details: dict,
+               tolerance: float | None = None, **comparison) -> Verdict:
+        verdict = decide(estimate, threshold, direction, tolerance)
+        needed = None
+        if verdict == NOT_REPRODUCED:
+            # The boundary the interval straddles: for an equivalence, the band's nearer edge.
+            edges = (threshold - tolerance, threshold + tolerance) if direction == "within" else (threshold,)
+            needed = seeds_to_decide(estimate, min(edges, key=lambda edge: abs(edge - estimate.value)))
+        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate, threshold,
+                    direction, verdict, details={k: _plain(val) for k, val in details.items()},
+                    tolerance=tolerance, seeds_to_decide=needed, **comparison)
         self.parts.append(v)
         return v
 
@@ -101,11 +134,7 @@ class ClaimRecorder:
         For claims that ask "is your number close to the paper's?"; the tolerance comes from
         the source's wording ("about", "close to") and is fixed before any result is seen.
         """
-        v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate,
-                    float(published), "within", decide(estimate, published, "within", tolerance),
-                    details={k: _plain(val) for k, val in details.items()}, tolerance=float(tolerance))
-        self.parts.append(v)
-        return v
+        return self._judge(measured, estimate, float(published), "within", details, tolerance=float(tolerance))
 
     @contextlib.contextmanager
     def alternative(self, setup: str):
@@ -256,6 +285,9 @@ def _part_record(p: Verdict) -> dict:
         "direction": p.direction,
         "tolerance": p.tolerance,
         "condition": p.condition(),
+        "smallest_effect": p.effect.as_dict() if p.effect else None,
+        "null": p.null,
+        "seeds_to_decide": p.seeds_to_decide,
         "degenerate": p.estimate.degenerate,
         "details": p.details,
     }

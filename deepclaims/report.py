@@ -11,6 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from deepclaims.effects import CONVENTIONS
 from deepclaims.formatting import condition_text, fmt_number
 
 SCHEMA_VERSION = 2
@@ -176,9 +177,7 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None,
     if "smoke" in fidelities:
         lines += ["**smoke fidelity:** configurations too small for statistical power; verdicts are recorded "
                   "but not asserted, and say nothing about the claims.", ""]
-    lines += ["A verdict comes from the deciding measurement's 95% interval against the claim's condition: "
-              "`reproduced` (the whole interval meets it), `contradicted` (the whole interval fails it), `not "
-              "reproduced` (the interval touches or straddles it, or the evidence was refused as degenerate). "
+    lines += verdict_legend() + [
               "`expected` is what the suite asserts; an expected verdict other than `reproduced` is a finding "
               "against the source, explained in the claim's section with its sensitivity table.", "",
               "| ID | claim | verdict | expected | deciding measurement | estimate | 95% interval | holds when | "
@@ -196,6 +195,47 @@ def render_markdown(records: list[dict], runs: list[dict] | None = None,
     for r in records:
         lines += _claim_section(r)
     return "\n".join(lines) + "\n"
+
+
+def verdict_legend() -> list[str]:
+    """The verdict rule in words, with the conventional smallest effects (``deepclaims.effects``)."""
+    conventions = "; ".join(f"{e.source.removeprefix('convention: ')} = {fmt_number(e.size)}"
+                            for e in CONVENTIONS.values())
+    return ["A verdict comes from the deciding measurement's 95% interval against the claim's condition: "
+            "`reproduced` (the whole interval meets it), `contradicted` (the whole interval fails it), `not "
+            "reproduced` (the interval touches or straddles it, or the evidence was refused as degenerate; the "
+            "claim's section then gives the seeds that would decide it at the observed spread, 80% power).", "",
+            "A comparison between arms (a difference, a log ratio, a trend) is never judged against zero: its "
+            "condition is the smallest effect that would matter, taken from the source's words where they give "
+            "a size and otherwise from a convention per kind of quantity, fixed before the results. It is "
+            "`reproduced` when the interval clears that effect in the claimed direction, `contradicted` when "
+            "the interval lies wholly short of it (an effect too small to matter, or the other way), `not "
+            "reproduced` while the interval holds it. A non-inferiority comparison (\"at least as good\") "
+            "holds unless the loss reaches its margin. Conventions: " + conventions + ". Each claim's section "
+            "names its smallest effects and where they came from.", ""]
+
+
+def _effect_lines(r: dict) -> list[str]:
+    """The claim's smallest effects, one row per distinct effect, and the seeds that would
+    decide any undecided part."""
+    effects: dict[tuple, list[str]] = {}
+    for p in r.get("parts") or []:
+        e = p.get("smallest_effect")
+        if e:
+            effects.setdefault((e["size"], e["kind"], e["source"], p.get("null")), []).append(p["measured"])
+    lines = []
+    if effects:
+        lines += ["", "| smallest effect | from | kind | source of the size | parts |", "|---|---|---|---|---|"]
+        for (size, kind, source, null), parts in effects.items():
+            lines.append(f"| {fmt_number(size)} | {fmt_number(null)} | {kind} | {_cell(source)} | "
+                         f"{_cell('; '.join(dict.fromkeys(parts)))} |")
+    undecided = [p for p in r.get("parts") or [] if p.get("verdict") == "not reproduced" and not _exact(p)]
+    for p in undecided:
+        needed = p.get("seeds_to_decide")
+        lines += ["", f"*Undecided:* {p['measured']}: " + (
+            f"about {needed} seeds would decide it at the observed spread (80% power)." if needed else
+            "its estimate sits on the boundary; no seed count decides it.")]
+    return lines
 
 
 def _group_by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
@@ -219,6 +259,7 @@ def _claim_section(r: dict) -> list[str]:
         for p in r["parts"]:
             lines.append(f"| {_cell(p['measured'])} | {fmt_number(p['estimate'], _exact(p))} | {_interval(p)} | "
                          f"{p['method']} | {p['n']} | {_condition(p)} | {_part_verdict(p)} |")
+        lines += _effect_lines(r)
     lines += _sensitivity_lines(r)
     for key, value in r.get("notes", {}).items():
         lines += ["", f"- **{key}:** {fmt_value(value)}"]

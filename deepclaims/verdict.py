@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from deepclaims.effects import SmallestEffect
 from deepclaims.errors import ConfigError
 from deepclaims.formatting import condition_text
 from deepclaims.stats import Estimate
@@ -44,6 +45,12 @@ class Verdict:
     verdict: str
     details: dict = field(default_factory=dict)
     tolerance: float | None = None   # for ``within``: the half-width around ``threshold``
+    # A comparison's smallest effect and the null it moves (``threshold`` is then the
+    # null moved by the effect; see ``deepclaims.effects``); None for a bound on one arm.
+    effect: "SmallestEffect | None" = None
+    null: float | None = None
+    # For a part not decided: the seeds that would decide it at the observed spread.
+    seeds_to_decide: int | None = None
 
     def condition(self) -> str:
         """The claim's condition on the quantity, e.g. '> 0.6' or 'within ±0.05 of 0.93'."""
@@ -60,8 +67,15 @@ class Verdict:
             f"  threshold: the claim holds when the interval lies {self.condition()}",
             f"  verdict:   {self.verdict}",
         ]
+        if self.effect is not None:
+            lines.append(f"  smallest effect: {self.effect.size:.4g} ({self.effect.kind}) from {self.null:g}: "
+                         f"{self.effect.source}")
         if self.estimate.degenerate:
             lines.append(f"  refused:   {self.estimate.degenerate}")
+        elif self.verdict == NOT_REPRODUCED and self.estimate.method != "exact":
+            needed = (f"about {self.seeds_to_decide} seeds" if self.seeds_to_decide
+                      else "no seed count (the estimate sits on its boundary)")
+            lines.append(f"  undecided: {needed} would decide it at the observed spread (80% power)")
         for key, value in self.details.items():
             lines.append(f"  {key}: {value}")
         return "\n".join(lines)

@@ -4,6 +4,19 @@ A run "learned" when its test accuracy is at least LEARNED_ACCURACY: on 500 bala
 test points chance is 0.5 with a standard error of 0.022, so 0.6 is 4.5 standard
 errors above chance, while the lab's failing nets sit at 0.47-0.53.
 
+Smallest effects (issue 21; the rule is ``deepclaims.effects``'), from the sources' words
+where they give a size:
+
+- A2/A3 gradients and weight changes, first over last hidden layer (log10): the FFNet's
+  "orders of magnitude smaller" is two orders (``ORDERS_SMALLER``); its "barely moves" is
+  ten times less (``BARELY_MOVES``); the ResNet's "not orders of magnitude smaller" is a
+  non-inferiority margin of one order (``NOT_AN_ORDER_SMALLER``).
+- A5 "far deeper": at least twice as deep, a depth ratio of 2 (``FAR_DEEPER``, from 1).
+- A6 the 003 report's "tanh trains deeper than ReLU": no size given; a ratio of depths
+  by the convention for a change by a tenth (``RATIO_TENTH``, from 1).
+- A1 ResNet minus FFNet test accuracy and A7's BN minus plain: the conventions of one
+  accuracy point and ten points of a share (dead units, runs that learned).
+
 Each judge reads its plan fixtures (``claims/a_depth/experiments.py``) by name; the
 evidence several judges and figures share (A1's outcomes, the depth sweeps' flags) comes
 from the plain functions here. The figures are drawn in ``claims/a_depth/plots.py``.
@@ -15,6 +28,7 @@ import numpy as np
 from claims.a_depth.experiments import (ANOTHER_SEED_BASE, LAB_RESNET, DepthTier, ffnet_weight_layers,
                                         resnet_weight_layers, sweep_key, twice_the_budget)
 from deepclaims.depth import bootstrap_depth_ratio, max_trainable_depth
+from deepclaims.effects import ACCURACY_POINT, NON_INFERIORITY, SHARE_POINTS, SmallestEffect, boundary
 from deepclaims.seeding import seed_range
 from deepclaims.stats import (paired_difference, paired_proportion_difference, percentile_of, proportion,
                               t_interval)
@@ -25,6 +39,12 @@ LEARNED_ACCURACY = 0.6
 CONFIDENCE = 0.95
 LAB_FFNET_TEST, LAB_RESNET_TEST = 0.484, 0.962   # the notebook's single runs (200 epochs)
 SPIRALS = "two spirals (embedded)"
+ORDERS_SMALLER = SmallestEffect(2.0, "the lab's 'orders of magnitude smaller': two orders")
+BARELY_MOVES = SmallestEffect(1.0, "the lab's 'barely moves': ten times less than the last hidden layer")
+NOT_AN_ORDER_SMALLER = SmallestEffect(1.0, "'not orders of magnitude smaller': a loss of one order would matter",
+                                      NON_INFERIORITY)
+FAR_DEEPER = SmallestEffect(1.0, "the lab's 'far deeper': at least twice as deep (ratio 2)")
+RATIO_TENTH = SmallestEffect(0.1, "convention: a change by a tenth (ratio 1.1); the 003 report gives no size")
 
 
 def learned_flags(test_acc: np.ndarray) -> np.ndarray:
@@ -72,8 +92,8 @@ def judge_A2(claim, a_lab_pair, a_tier, seed_base) -> None:
                meaning="learns means more than half of the runs learn",
                mean_test_accuracy=str(t_interval(resnet_acc, CONFIDENCE)),
                lab_single_run=percentile_of(resnet_acc, LAB_RESNET_TEST))
-    claim.part("paired test accuracy ResNet - FFNet (same seeds)",
-               paired_difference(resnet_acc, ffnet_acc[:len(resnet_acc)], CONFIDENCE), 0.0, "above")
+    claim.compare("paired test accuracy ResNet - FFNet (same seeds)",
+                  paired_difference(resnet_acc, ffnet_acc[:len(resnet_acc)], CONFIDENCE), "above", ACCURACY_POINT)
     claim.note("lab notebook (one run, 200 epochs)", f"test {LAB_RESNET_TEST}; our runs train {a_tier.epochs} epochs")
 
 
@@ -120,11 +140,13 @@ def probed_sizes(result) -> tuple[int, int]:
 def gradient_ratio_parts(claim, ffnet, resnet, when: str = "end") -> None:
     """Thresholds from the claim's words: 'orders of magnitude below' is at least two orders
     (log10 ratio below -2); the ResNet's 'not' is less than one order (above -1)."""
-    claim.part(f"FFNet: log10 RMS gradient, first / last hidden layer, {when}",
-               t_interval(log_bottom_top(ffnet["grad_norm"], probed_sizes(ffnet), when), CONFIDENCE), -2.0, "below",
+    claim.compare(f"FFNet: log10 RMS gradient, first / last hidden layer, {when}",
+               t_interval(log_bottom_top(ffnet["grad_norm"], probed_sizes(ffnet), when), CONFIDENCE), "below",
+               ORDERS_SMALLER,
                meaning="orders of magnitude smaller means below -2", measured_when=GRADIENT_MOMENTS[when])
-    claim.part(f"ResNet: log10 RMS gradient, first / last hidden layer, {when}",
-               t_interval(log_bottom_top(resnet["grad_norm"], probed_sizes(resnet), when), CONFIDENCE), -1.0, "above",
+    claim.compare(f"ResNet: log10 RMS gradient, first / last hidden layer, {when}",
+               t_interval(log_bottom_top(resnet["grad_norm"], probed_sizes(resnet), when), CONFIDENCE), "above",
+               NOT_AN_ORDER_SMALLER,
                meaning="not orders of magnitude smaller means above -1", measured_when=GRADIENT_MOMENTS[when])
 
 
@@ -150,12 +172,12 @@ def weight_change_parts(claim, ffnet_change: np.ndarray, resnet_change: np.ndarr
     ResNet's 'do' means not that (above -1)."""
     def moved(change):
         return np.log10(np.maximum(change[:, 0], 1e-30) / np.maximum(change[:, -2], 1e-30))
-    claim.part(f"FFNet: log10 {what} weight change, first / last hidden layer",
-               t_interval(moved(ffnet_change), CONFIDENCE), -1.0, "below",
+    claim.compare(f"FFNet: log10 {what} weight change, first / last hidden layer",
+               t_interval(moved(ffnet_change), CONFIDENCE), "below", BARELY_MOVES,
                meaning="barely moves means at least ten times less than the top layer")
     if resnet_change is not None:
-        claim.part(f"ResNet: log10 {what} weight change, first / last hidden layer",
-                   t_interval(moved(resnet_change), CONFIDENCE), -1.0, "above")
+        claim.compare(f"ResNet: log10 {what} weight change, first / last hidden layer",
+                   t_interval(moved(resnet_change), CONFIDENCE), "above", NOT_AN_ORDER_SMALLER)
 
 
 def weight_change_row_labels(tier: DepthTier, seed_base: int) -> dict[str, str]:
@@ -210,8 +232,8 @@ def judge_A5(claim, a_tanh_sweeps, a_tier, seed_base) -> None:
     sweeps = tanh_sweeps(a_tanh_sweeps, a_tier)
     ff = max_trainable_depth(*sweeps["ffnet"], CONFIDENCE)
     res = max_trainable_depth(*sweeps["resnet"], CONFIDENCE)
-    claim.part("max trainable depth ResNet / FFNet (weight layers)",
-               bootstrap_depth_ratio(sweeps["resnet"], sweeps["ffnet"], CONFIDENCE), 2.0, "above",
+    claim.compare("max trainable depth ResNet / FFNet (weight layers)",
+               bootstrap_depth_ratio(sweeps["resnet"], sweeps["ffnet"], CONFIDENCE), "above", FAR_DEEPER, null=1.0,
                wilson_brackets=f"FFNet [{ff.low}, {ff.high}], ResNet [{res.low}, {res.high}]",
                meaning="far deeper means at least twice as deep")
     claim.note("trainable", f"test accuracy >= {LEARNED_ACCURACY} after {a_tier.sweep_epochs} epochs; the maximum "
@@ -243,8 +265,8 @@ def judge_A6(claim, a_tanh_sweeps, a_relu_runs, a_tier, seed_base) -> None:
     ev = relu_evidence(a_tanh_sweeps, a_relu_runs, a_tier)
     tanh = max_trainable_depth(*ev["tanh"], CONFIDENCE)
     relu = max_trainable_depth(*ev["relu_glorot"], CONFIDENCE)
-    claim.part("003: max trainable depth tanh / ReLU, both Glorot-uniform (the lab's init)",
-               bootstrap_depth_ratio(ev["tanh"], ev["relu_glorot"], CONFIDENCE), 1.0, "above",
+    claim.compare("003: max trainable depth tanh / ReLU, both Glorot-uniform (the lab's init)",
+               bootstrap_depth_ratio(ev["tanh"], ev["relu_glorot"], CONFIDENCE), "above", RATIO_TENTH, null=1.0,
                wilson_brackets=f"tanh [{tanh.low}, {tanh.high}], ReLU [{relu.low}, {relu.high}]")
     claim.part("tutorial: fraction of tanh + RandomUniform(0,1) runs that learn (make_circles)",
                proportion(learned(ev["tutorial_tanh"]), CONFIDENCE), 0.5, "below", source_result="0.530 / 0.468")
@@ -256,7 +278,7 @@ def judge_A6(claim, a_tanh_sweeps, a_relu_runs, a_tier, seed_base) -> None:
 def relu_he_note(ev) -> str:
     he = max_trainable_depth(*ev["relu_he"], CONFIDENCE)
     ratio = bootstrap_depth_ratio(ev["tanh"], ev["relu_he"], CONFIDENCE)
-    verdict = decide(ratio, 1.0, "above")
+    verdict = decide(ratio, boundary(1.0, "above", RATIO_TENTH), "above")
     return (f"the ReLU FFNet's max trainable depth is {he.estimate:.1f} in [{he.low}, {he.high}] "
             f"weight layers; tanh / ReLU ratio {ratio.value:.2f} in [{ratio.low:.2f}, {ratio.high:.2f}]: "
             f"003's statement is {verdict} under He init")
@@ -276,13 +298,13 @@ def judge_A7(claim, a_bn_pair, a_tier, seed_base) -> None:
     learn) and learning more often than the plain net on the same seeds."""
     claim.dataset, claim.seeds = SPIRALS, seed_range(seed_base, a_tier.seeds)
     plain, bn = a_bn_pair["plain"], a_bn_pair["bn"]
-    claim.part("dead-unit fraction, plain - BN (same seeds)",
-               paired_difference(dead_fraction(plain), dead_fraction(bn), CONFIDENCE), 0.0, "above")
+    claim.compare("dead-unit fraction, plain - BN (same seeds)",
+                  paired_difference(dead_fraction(plain), dead_fraction(bn), CONFIDENCE), "above", SHARE_POINTS)
     claim.part("fraction of BN runs that learned (test accuracy >= 0.6)", proportion(learned(bn), CONFIDENCE),
                0.5, "above", meaning="restores training means more than half of the runs learn",
                plain_arm=str(proportion(learned(plain), CONFIDENCE)))
-    claim.part("fraction that learned, BN - plain (same seeds)",
-               paired_proportion_difference(learned(bn), learned(plain), CONFIDENCE), 0.0, "above")
+    claim.compare("fraction that learned, BN - plain (same seeds)",
+                  paired_proportion_difference(learned(bn), learned(plain), CONFIDENCE), "above", SHARE_POINTS)
     claim.note("network", f"FFNet, {a_tier.bn_depth} hidden ReLU layers of width 5, Glorot-uniform; BN after each "
                           "hidden dense layer, before the activation")
     claim.note("mean dead fraction plain / BN", f"{dead_fraction(plain).mean():.3f} / {dead_fraction(bn).mean():.3f}")

@@ -18,11 +18,16 @@ from scipy.stats import spearmanr
 
 from claims import figures
 from claims.b_gradients.experiments import DIGIT_NET, longer_budget
+from deepclaims.effects import LOG10_TENTH, RANK_CORRELATION, SmallestEffect
 from deepclaims.seeding import seed_range
 from deepclaims.stats import t_interval
 
 CONFIDENCE = 0.95
-MUCH_CLOSER = -0.5  # "much closer to 0": at least half an order of magnitude (about 3x) smaller
+# Smallest effects (issue 21; the rule is ``deepclaims.effects``'): the example's "much closer
+# to 0" is at least half an order of magnitude (about 3x) smaller; "smallest in the earliest
+# layers" and the growing gradient give no size, so they take the conventions for a log10
+# ratio (a change by a tenth) and a rank correlation (Cohen's small, 0.1).
+MUCH_CLOSER = SmallestEffect(0.5, "the example's 'much closer to 0': half an order of magnitude")
 TRACKED_LAYER = 3   # the lab's "4th layer" (0-based index 3)
 DATASET = "sklearn 8x8 digits (embedded stand-in for the 28x28 digits)"
 
@@ -45,10 +50,10 @@ def sigmoid_against_relu(claim, runs) -> None:
     hidden = sig.shape[1] - 1  # layers whose outputs pass through the activation
     for layer in range(hidden):
         ratio = np.log10(sig[:, layer] / rel[:, layer])
-        claim.part(f"layer {layer + 1}: log10 mean|grad| sigmoid / ReLU", t_interval(ratio, CONFIDENCE),
-                   MUCH_CLOSER, "below")
-    claim.part("sigmoid net: log10 mean|grad| first / last hidden layer",
-               t_interval(np.log10(sig[:, 0] / sig[:, hidden - 1]), CONFIDENCE), 0.0, "below",
+        claim.compare(f"layer {layer + 1}: log10 mean|grad| sigmoid / ReLU", t_interval(ratio, CONFIDENCE),
+                      "below", MUCH_CLOSER)
+    claim.compare("sigmoid net: log10 mean|grad| first / last hidden layer",
+               t_interval(np.log10(sig[:, 0] / sig[:, hidden - 1]), CONFIDENCE), "below", LOG10_TENTH,
                meaning="smallest in the earliest layers")
 
 
@@ -110,8 +115,8 @@ def trend(series: np.ndarray) -> np.ndarray:
 
 def relu_fourth_layer_grows(claim, relu) -> None:
     grads = relu["step_mean_abs_grad"][:, :, TRACKED_LAYER]
-    claim.part("ReLU net, 4th layer: Spearman rho of mean|grad| vs iteration", t_interval(trend(grads), CONFIDENCE),
-               0.0, "above", meaning="the gradient grows over iterations")
+    claim.compare("ReLU net, 4th layer: Spearman rho of mean|grad| vs iteration", t_interval(trend(grads), CONFIDENCE),
+                  "above", RANK_CORRELATION, meaning="the gradient grows over iterations")
 
 
 def judge_B3(claim, gradient_runs, longer_runs, b_tier, seed_base) -> None:

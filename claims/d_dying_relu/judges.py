@@ -25,11 +25,20 @@ below are the source's figures, not fitted to either):
   across targets (2 points) plus the sampling error of its 1000 trainings (about +-1.6
   points at 93%), so a faithful re-run lands inside, while a set-up off by a mechanism
   (a collapse fraction of 85% or of 99%) does not.
-- D2 "lower" -> a paired difference ReLU - leaky above 0.
+- D2 "lower" -> a paired difference ReLU - leaky that clears the smallest effect of a
+  difference between shares, ten points (the convention ``SHARE_POINTS`` of
+  ``deepclaims.effects``, whose three-way rule judges every comparison here).
 - D3 "under 1%" -> below 0.01; "over 10%" -> above 0.10; "about 60%" -> within 10 points,
   0.6 +- 0.1 (an equivalence part); "rises with depth", "falls with width" -> paired or
-  independent differences above 0.
-- D4 "well below" -> at least 20 percentage points below He's.
+  independent differences that clear ten points of a share. The depth trend is judged at
+  the widths up to the widest one whose depth-10 share the paper reports at ten points or
+  more (width 5, "over 10%"); at wider widths the paper's own figure ("under 1%" at width
+  10) is a share below any effect that matters, so the source expects no rise that
+  matters there: the trend is noted, not judged (at ci width 10 rises 1.4 points over
+  1..30 hidden layers). The count of adjacent widths
+  whose born-dead share significantly *rises* with width (interval wholly below 0) stays a
+  check against any detectable reversal, stricter than a smallest effect would be.
+- D4 "well below" -> at least 20 percentage points below He's (the smallest effect).
 
 Initialisation. He initialisation is He-normal weights with zero biases, as Keras'
 he_normal, PyTorch's kaiming_normal_ and Lu et al.'s own code base (DeepXDE) use it;
@@ -68,6 +77,7 @@ from __future__ import annotations
 import numpy as np
 
 from claims.d_dying_relu.runs import ARM_LABELS, COLLAPSE_FRACTION, TARGET_LABELS, CollapseRun, collapsed
+from deepclaims.effects import SHARE_POINTS, SmallestEffect
 from deepclaims.seeding import seed_range
 from deepclaims.stats import Estimate, paired_proportion_difference, proportion, wilson_interval
 
@@ -88,7 +98,7 @@ RAI_GAP = ("The construction matches the public RAI code in law (per unit, one e
            "0.03; He 0.91-0.92 at every rate). The level is reported, not judged; D4's comparison holds at "
            "every rate.")
 CLOSE = 0.05                 # "close": within 5 percentage points (reasoning in the module docstring)
-WELL_BELOW = 0.2             # "well below": at least 20 percentage points
+WELL_BELOW = SmallestEffect(0.2, "the paper's 'well below': at least 20 percentage points")
 REFERENCE_HIDDEN = 9         # the paper's depth 10 = 9 hidden layers + output
 # width: (the paper's words, threshold, direction, tolerance for an equivalence part)
 PAPER_BORN_DEAD = {10: ("under 1%", 0.01, "below", None), 5: ("over 10%", 0.10, "above", None),
@@ -166,8 +176,8 @@ def d2_parts(claim, result, config: CollapseRun, checkpoint: int = -1) -> Estima
     relu = flags(result, config, "relu_he", checkpoint=checkpoint)
     leaky = flags(result, config, "leaky_he", checkpoint=checkpoint)
     est = paired_proportion_difference(relu, leaky, CONFIDENCE)
-    claim.part(f"collapse fraction ReLU - leaky ReLU 0.01, same seeds and init, {TARGET_LABELS[JUDGED_TARGET]}",
-               est, 0.0, "above", relu=proportion(relu).as_dict(), leaky=proportion(leaky).as_dict(),
+    claim.compare(f"collapse fraction ReLU - leaky ReLU 0.01, same seeds and init, {TARGET_LABELS[JUDGED_TARGET]}",
+               est, "above", SHARE_POINTS, relu=proportion(relu).as_dict(), leaky=proportion(leaky).as_dict(),
                epochs=config.checkpoints[checkpoint])
     return est
 
@@ -195,6 +205,13 @@ def newcombe_difference(a: np.ndarray, b: np.ndarray, confidence: float = CONFID
     return Estimate(float(d), float(max(-1.0, low)), float(min(1.0, high)), confidence, "newcombe", int(a.size))
 
 
+def material_width() -> int:
+    """The widest width whose depth-10 born-dead share the paper reports at or above the
+    smallest effect of a share (ten points): the widths where it claims a share that matters."""
+    return max(w for w, (_, value, direction, _) in PAPER_BORN_DEAD.items()
+               if direction != "below" and value >= SHARE_POINTS.size)
+
+
 def d3_parts(claim, born: np.ndarray, widths: tuple[int, ...], reference_hidden: int = REFERENCE_HIDDEN) -> None:
     """``born`` is [nets, widths, hidden layers 1..max] booleans; widths increase.
 
@@ -215,10 +232,15 @@ def d3_parts(claim, born: np.ndarray, widths: tuple[int, ...], reference_hidden:
         else:
             claim.part(label, est, value, direction)
     for wi, w in enumerate(widths):
-        claim.part(f"trend: born dead, width {w}: {depth_max} minus 1 hidden layers (paired)",
-                   paired_proportion_difference(born[:, wi, -1], born[:, wi, 0], CONFIDENCE), 0.0, "above")
-    claim.part(f"trend: born dead at L={layers}, width {widths[0]} minus width {widths[-1]}",
-               newcombe_difference(born[:, 0, ref], born[:, -1, ref]), 0.0, "above")
+        rise = paired_proportion_difference(born[:, wi, -1], born[:, wi, 0], CONFIDENCE)
+        label = f"trend: born dead, width {w}: {depth_max} minus 1 hidden layers (paired)"
+        if w <= material_width():
+            claim.compare(label, rise, "above", SHARE_POINTS)
+        else:
+            claim.note(f"{label}, not judged: the paper's depth-10 share at this width is below ten points",
+                       str(rise))
+    claim.compare(f"trend: born dead at L={layers}, width {widths[0]} minus width {widths[-1]}",
+                  newcombe_difference(born[:, 0, ref], born[:, -1, ref]), "above", SHARE_POINTS)
     # Monotone in width at every depth: no adjacent pair of widths significantly reversed.
     reversals = [(widths[i], widths[i + 1], d + 1) for d in range(depth_max) for i in range(len(widths) - 1)
                  if newcombe_difference(born[:, i, d], born[:, i + 1, d]).high < 0]
@@ -257,9 +279,9 @@ def d4_parts(claim, result, config: CollapseRun, he_arm: str = "relu_he", checkp
     he = flags(result, config, he_arm, checkpoint=checkpoint)
     rai = flags(result, config, "relu_rai", checkpoint=checkpoint)
     est = paired_proportion_difference(he, rai, CONFIDENCE)
-    claim.part(f"collapse fraction {ARM_LABELS[he_arm]} - RAI, same seeds' data, {TARGET_LABELS[JUDGED_TARGET]}",
-               est, WELL_BELOW, "above", he=proportion(he).as_dict(), rai=proportion(rai).as_dict(),
-               paper="about 92-94% (He) vs about 29-33% (RAI)", meaning="well below = at least 20 points lower",
+    claim.compare(f"collapse fraction {ARM_LABELS[he_arm]} - RAI, same seeds' data, {TARGET_LABELS[JUDGED_TARGET]}",
+               est, "above", WELL_BELOW, he=proportion(he).as_dict(), rai=proportion(rai).as_dict(),
+               paper="about 92-94% (He) vs about 29-33% (RAI)",
                epochs=config.checkpoints[checkpoint])
     return est
 

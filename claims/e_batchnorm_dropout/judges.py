@@ -9,11 +9,16 @@ Thresholds, fixed from the sources' words before any result was seen:
   digits stand-in (nine held-out digits in ten, nine times chance; no published figure
   exists for it); and every hidden layer's BN parameters are learned, i.e. moved from their
   initial (gamma 1, beta 0) in every seed. The table reports them per layer.
+- Smallest effects (issue 21; the three-way rule is ``deepclaims.effects``'): every
+  comparison of test accuracy between arms (E2, E3, E4) is judged against one accuracy
+  point (``ACCURACY_POINT``; none of the sources gives a size), and the log10 ratios (E4's
+  variance shift, E5's logit distances) against a change by a tenth (``LOG10_TENTH``).
 - E2 asks "did batch normalization for the input layer improve performance?": the verdict
   answers it from the paired difference of test accuracy, input BN minus standardised
-  input: above 0 is "yes" (reproduced), below 0 "it hurt" (contradicted), an interval
-  holding 0 "no detectable difference" (not reproduced). Train accuracy and both losses
-  are reported beside it as paired differences.
+  input: above one point is "yes" (reproduced), wholly below it "no improvement that
+  matters" (contradicted), an interval holding it undecided (not reproduced, with the
+  seeds that would decide it). Train accuracy and both losses are reported beside it as
+  paired differences.
 - Dropout's placement (E3, E4): judged as the lab words it, "For hidden layers use a dropout
   probability of 0.5 and for input, layer take it to be 0.2": 0.2 on the input and 0.5 after
   every hidden layer of LeNet-5, the two conv layers (C1, C3) included as well as the dense
@@ -61,6 +66,7 @@ import numpy as np
 
 from claims.e_batchnorm_dropout.experiments import (ARMS, JUDGED_PLACEMENT, OTHER_SEED_OFFSET, PLACEMENT_ROWS,
                                                     PLACEMENT_SETUPS, longer_budget, train_config)
+from deepclaims.effects import ACCURACY_POINT, LOG10_TENTH
 from deepclaims.seeding import seed_range
 from deepclaims.stats import Estimate, paired_difference, t_interval
 
@@ -162,8 +168,8 @@ def judge_E1(claim, e_arms, e_input_bn_rows, e_tier, seed_base) -> None:
 def input_bn_gain(claim, bn, input_bn) -> Estimate:
     """The deciding part: paired difference of test accuracy, input BN minus standardised."""
     gain = paired_difference(input_bn["test_acc"], bn["test_acc"], CONFIDENCE)
-    claim.part("test accuracy, input BN minus standardised input (paired by seed)", gain, 0.0, "above",
-               meaning="input BN helped")
+    claim.compare("test accuracy, input BN minus standardised input (paired by seed)", gain, "above", ACCURACY_POINT,
+                  meaning="input BN helped")
     return gain
 
 
@@ -178,13 +184,17 @@ def difference_table(bn, input_bn) -> str:
 
 
 def answer(gain: Estimate, question: str, yes: str, no: str, worse: str) -> str:
-    """A sentence answering a lab question from a paired difference's interval."""
+    """A sentence answering a lab question from a paired difference's interval, against
+    one accuracy point either way (the smallest difference that matters, ``ACCURACY_POINT``)."""
     interval = f"{gain.value:+.4f} (95% interval [{gain.low:+.4f}, {gain.high:+.4f}])"
-    if gain.low > 0:
-        return f"{question} Yes: {yes} by {interval}."
-    if gain.high < 0:
-        return f"{question} No, {worse}: {interval}."
-    return f"{question} No detectable difference: {no} {interval}, an interval that holds 0."
+    point = ACCURACY_POINT.size
+    if gain.low > point:
+        return f"{question} Yes: {yes} by more than one accuracy point, {interval}."
+    if gain.high < -point:
+        return f"{question} No, {worse} by more than one accuracy point: {interval}."
+    if -point < gain.low and gain.high < point:
+        return f"{question} No difference that matters: {no} {interval}, within one accuracy point either way."
+    return f"{question} Undecided at these seeds: {no} {interval}, an interval that holds a one-point difference."
 
 
 def judge_E2(claim, e_arms, e_input_bn_rows, e_tier, seed_base) -> None:
@@ -207,8 +217,8 @@ def judge_E2(claim, e_arms, e_input_bn_rows, e_tier, seed_base) -> None:
 
 def bn_ahead_of_dropout(claim, bn, dropout, label: str) -> Estimate:
     gap = paired_difference(bn["test_acc"], dropout["test_acc"], CONFIDENCE)
-    claim.part(f"test accuracy, BN ({label}) minus dropout without BN (paired by seed)", gap, 0.0, "above",
-               meaning="BN ahead of dropout at the same budget")
+    claim.compare(f"test accuracy, BN ({label}) minus dropout without BN (paired by seed)", gap, "above",
+                  ACCURACY_POINT, meaning="BN ahead of dropout at the same budget")
     return gap
 
 
@@ -263,11 +273,11 @@ def together_against_each(claim, runs) -> tuple[Estimate, Estimate]:
     alone (above: BN's acceleration), paired by seed."""
     both = runs["bn_dropout"]["test_acc"]
     with_bn = paired_difference(both, runs["bn"]["test_acc"], CONFIDENCE)
-    claim.part("test accuracy, BN + dropout minus BN alone (paired by seed)", with_bn, 0.0, "below",
-               meaning="dropout on top of BN hurts (Li et al. 2019)")
+    claim.compare("test accuracy, BN + dropout minus BN alone (paired by seed)", with_bn, "below", ACCURACY_POINT,
+                  meaning="dropout on top of BN hurts (Li et al. 2019)")
     with_dropout = paired_difference(both, runs["dropout"]["test_acc"], CONFIDENCE)
-    claim.part("test accuracy, BN + dropout minus dropout alone (paired by seed)", with_dropout, 0.0, "above",
-               meaning="BN helps a dropout net")
+    claim.compare("test accuracy, BN + dropout minus dropout alone (paired by seed)", with_dropout, "above",
+                  ACCURACY_POINT, meaning="BN helps a dropout net")
     return with_bn, with_dropout
 
 
@@ -276,11 +286,11 @@ def judge_E4(claim, e_arms, e_longer_runs, e_placement_rows, e_tier, seed_base) 
     _describe(claim, both, e_tier.seeds, seed_base)
     claim.note("dropout placement (judged)", PLACEMENT_SETUPS[JUDGED_PLACEMENT])
     with_bn, with_dropout = together_against_each(claim, e_arms)
-    claim.part("dropout before BN: log10 eval / training variance of the BN inputs, mean over hidden layers",
-               t_interval(variance_log_ratio(li), CONFIDENCE), 0.0, "below", meaning="variance shift")
+    claim.compare("dropout before BN: log10 eval / training variance of the BN inputs, mean over hidden layers",
+                  t_interval(variance_log_ratio(li), CONFIDENCE), "below", LOG10_TENTH, meaning="variance shift")
     order = paired_difference(li["test_acc"], both["test_acc"], CONFIDENCE)
-    claim.part("test accuracy, dropout before BN minus dropout after BN (paired by seed)", order, 0.0, "below",
-               meaning="the variance shift hurts at test time")
+    claim.compare("test accuracy, dropout before BN minus dropout after BN (paired by seed)", order, "below",
+                  ACCURACY_POINT, meaning="the variance shift hurts at test time")
     claim.note("answer (together against BN alone)", answer(
         with_bn, "Does adding dropout to the BN net raise test accuracy?", "together ahead",
         "together minus BN alone", "together is behind BN alone"))
@@ -328,9 +338,9 @@ def judge_E5(claim, e_arms, e_rule_check, e_tier, seed_base) -> None:
             result["matching_test_acc"], CONFIDENCE), LEARNED, "above",
             meaning="the net learned something, so its logits are evidence about the rules")
         ratio = np.log10(result["mismatched_logit_gap"] / result["matching_logit_gap"])
-        claim.part(f"net trained with {label}: log10 (distance of eval logits from the mask-averaged training "
-                   "logits, other rule / matching rule)", t_interval(ratio, CONFIDENCE), 0.0, "above",
-                   meaning="the matching rule gives the expected activations; the other does not")
+        claim.compare(f"net trained with {label}: log10 (distance of eval logits from the mask-averaged training "
+                      "logits, other rule / matching rule)", t_interval(ratio, CONFIDENCE), "above", LOG10_TENTH,
+                      meaning="the matching rule gives the expected activations; the other does not")
         claim.equals(f"net trained with {label}: max relative gap between the matching rule's logits and the "
                      "rule's literal statement", float(result["literal_rule_max_gap"].max()), 0.0, FLOAT32_ROUNDING)
         claim.note(f"net trained with {label}: learning rate; training loss, first epoch -> last",
