@@ -8,10 +8,13 @@ the time without, per method, for each shape and device the benchmark ran.
     pytest claims/ --claim G4 --benchmark-json-in g4.json   # the same figure and table in report.md
 
 It reads the arms with dropout (``extra_info["dropout"]`` true), whose ``extra_info``
-holds the paired ratio (``ratios``) and the dropout operations' share of the step
-(``dropout_ops_share``); the benchmark's docstring says how both are timed. The figure
-shows each ratio as a bar, with the part of the step the masks themselves take marked
-inside it, and prints the numbers it drew.
+holds the paired ratio (``ratios``), its 95% interval and stability
+(``ratio_intervals``) and the dropout operations' share of the step
+(``dropout_ops_share``); the benchmark's docstring says how they are timed. The figure
+shows each ratio as a bar with its interval as an error bar, hatches and labels a ratio
+marked unstable (its rounds disagreed beyond the spread limit even when re-measured:
+not a number to read), marks inside each bar the part of the step the masks themselves
+take, and prints the numbers it drew.
 """
 from __future__ import annotations
 
@@ -26,6 +29,12 @@ matplotlib.use("Agg")
 
 from claims.g_optimisers.benchmark import FIGURE_NAME, METHOD_ORDER, BenchmarkFileError, draw, g4_ratios  # noqa: E402
 
+
+def _interval_text(row: dict) -> str:
+    if row["interval"] is None:
+        return "(no interval recorded)"
+    low, high = row["interval"]
+    return f"[{low:.3f}, {high:.3f}]" + (" UNSTABLE" if row["unstable"] else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         for method in METHOD_ORDER:
             if method in by_method:
                 r = by_method[method]
-                print(f"{shape:>4} {device:<4} {method:<17} with/without {r['ratio']:.3f}  "
+                print(f"{shape:>4} {device:<4} {method:<17} with/without {r['ratio']:.3f} {_interval_text(r)}  "
                       f"masks' share of the dropout step {r['ops_share']:.3f}")
     print(f"wrote {out}")
     return 0

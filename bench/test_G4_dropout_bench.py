@@ -20,14 +20,21 @@ CUDA the step ends with a synchronise, so the time is the device's. Each test ti
 arm (method x dropout); tests of one method share a benchmark group, so pytest-benchmark
 lists each method's pair together. The arm with dropout records, in ``extra_info``:
 
-- ``ratios``: with dropout / without dropout, timed paired: after the benchmark, rounds
-  alternate between a fresh copy of each arm, so both see the same load on a shared
-  machine, and the ratio compares each arm's best round (the one least disturbed);
+- ``ratios``: with dropout / without dropout, timed paired (``bench.timing.paired_ratio``):
+  after the benchmark, rounds alternate between a fresh copy of each arm (which goes first
+  alternating too), so both arms of a pair see the same load on a shared machine; the
+  ratio is the geometric mean of the per-pair ratios;
+- ``ratio_intervals``: under the same key, that ratio's 95% bootstrap interval, its
+  spread (high / low) and ``unstable``: true when the interval stayed wider than
+  ``bench.timing.UNSTABLE_SPREAD`` after re-measuring with more rounds, i.e. the
+  machine's load shifted while it was timed and the ratio is not to be read as a fact;
+- ``paired_with_dropout_median_s`` / ``paired_without_dropout_median_s``: each arm's
+  median paired round (``..._best_s``: its best round, as older runs recorded);
 - ``dropout_ops_share``: the dropout operations alone (drawing and applying the three
   masks, and the masks' backward on the two hidden layers; the input's mask has no
-  backward, as the input needs no gradient) timed on the step's activation shapes, as a
-  share of the step with dropout;
-- ``dropout_overhead_share``: (with - without) / with, the share of the step that
+  backward, as the input needs no gradient) timed on the step's activation shapes, best
+  round, as a share of the best paired round with dropout;
+- ``dropout_overhead_share``: 1 - 1 / ratio, the share of the step with dropout that
   dropout adds as measured end to end.
 
 Timings are never pass/fail; the tests only check that each step trained the model.
@@ -41,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.timing import best_of, best_of_paired, sync
+from bench.timing import best_of, paired_ratio, sync
 from deepclaims.training import TrainConfig, make_optimizer
 
 
@@ -52,6 +59,7 @@ class Shape:
     batch: int
     rounds: int                      # timed steps per arm, each its own round
     warmup: int
+    pairs: int                       # paired rounds for the with / without ratio (more if unstable)
 
     @property
     def inputs(self) -> int:
@@ -60,8 +68,10 @@ class Shape:
 
 
 SHAPES = {
-    "lab": Shape((3, 32, 32), 1000, 128, rounds=3, warmup=1),    # CIFAR-10, the lab's MLP
-    "ci": Shape((3, 8, 8), 128, 128, rounds=20, warmup=2),
+    # pairs: enough that a quiet machine's interval is far inside the spread limit; the ci
+    # step lasts well under a millisecond, so its per-pair ratios scatter more and it needs more
+    "lab": Shape((3, 32, 32), 1000, 128, rounds=3, warmup=1, pairs=10),    # CIFAR-10, the lab's MLP
+    "ci": Shape((3, 8, 8), 128, 128, rounds=20, warmup=2, pairs=40),
 }
 CLASSES = 10
 INPUT_DROPOUT, HIDDEN_DROPOUT = 0.2, 0.5
@@ -165,11 +175,16 @@ def test_G4_training_step_with_and_without_dropout(benchmark, device_name, shape
     if dropout:
         _, step_without = _arm(shape, method, False, device)
         _, step_with = _arm(shape, method, True, device)
-        without_s, with_s = best_of_paired([step_without, step_with], shape.rounds, device, warmup=shape.warmup)
+        paired = paired_ratio(step_with, step_without, shape.pairs, device, warmup=shape.warmup)
         masks_s = dropout_ops_seconds(shape, device)
-        info.update({"paired_without_dropout_best_s": without_s, "paired_with_dropout_best_s": with_s,
-                     "dropout_ops_s": masks_s, "dropout_ops_share": round(masks_s / with_s, 3),
-                     "dropout_overhead_share": round((with_s - without_s) / with_s, 3)})
-        benchmark.extra_info["ratios"] = {
-            f"with dropout / without dropout, {method}, {shape_name}, {device_name}": round(with_s / without_s, 3)}
+        info.update({"paired_without_dropout_median_s": paired.denominator_median_s,
+                     "paired_with_dropout_median_s": paired.numerator_median_s,
+                     "paired_without_dropout_best_s": paired.denominator_best_s,
+                     "paired_with_dropout_best_s": paired.numerator_best_s,
+                     # both best rounds: the masks' least disturbed time against the step's
+                     "dropout_ops_s": masks_s, "dropout_ops_share": round(masks_s / paired.numerator_best_s, 3),
+                     "dropout_overhead_share": round(1 - 1 / paired.ratio, 3)})
+        key = f"with dropout / without dropout, {method}, {shape_name}, {device_name}"
+        benchmark.extra_info["ratios"] = {key: round(paired.ratio, 3)}
+        benchmark.extra_info["ratio_intervals"] = {key: paired.summary()}
     benchmark.extra_info.update(info)

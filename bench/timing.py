@@ -1,16 +1,65 @@
-"""Wall-clock timing for the benchmarks: CUDA synchronised around each round, best round kept."""
+"""Wall-clock timing for the benchmarks, CUDA synchronised around each round.
+
+Two ways to time:
+
+- ``best_of`` / ``best_of_paired``: each callable's best round (the least disturbed one).
+  Simple, but on a machine other jobs share, the best rounds of two arms may come from
+  quiet and busy moments alike, and their ratio can be off by a factor with nothing to
+  say so.
+- ``paired_ratio``: the ratio of two arms from paired rounds. The arms run alternately,
+  each pair's ratio compares two rounds taken back to back (so a change in load hits both),
+  and the reported ratio is the geometric mean of the per-pair ratios with a bootstrap
+  interval. A measurement whose interval spans more than ``UNSTABLE_SPREAD`` is re-measured
+  with more rounds, and kept but marked ``unstable`` if it stays that wide.
+"""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from statistics import median
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
+
+from deepclaims.errors import ConfigError
+
+Clock = Callable[[], float]
+
+# The widest 95% interval, as its high end over its low end, that a ratio may have and
+# still be printed as a number. 1.25 puts each end of the interval within about 12% of
+# the geometric-mean ratio (sqrt 1.25 = 1.118): the ratios these benchmarks report lie
+# between about 1 and 50 and are read to one or two significant figures, so a 12%
+# uncertainty leaves the first figure settled (1.5x reads as 1.3x..1.7x, not 0.07x or
+# 3x). On a quiet machine whole training steps repeat to within a few percent, and ten
+# or more pairs give an interval far narrower than 1.25; only load that shifts within a
+# measurement widens it past the limit.
+UNSTABLE_SPREAD = 1.25
+CONFIDENCE = 0.95
+# 2000 resamples put the 2.5% and 97.5% percentiles on 50 resampled means each, enough
+# that rerunning with another seed moves the ends by well under the spread limit.
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20
+# An unstable measurement is taken again, from scratch (the disturbed rounds are not
+# pooled in), with REMEASURE_GROWTH times the rounds each time, at most REMEASURES times:
+# bounded, so a machine that stays busy costs at most 1 + 2 + 4 = 7 times the rounds.
+REMEASURES = 2
+REMEASURE_GROWTH = 2
 
 
 def sync(device: torch.device) -> None:
     """Wait for queued CUDA work, so a round's time covers the kernels it launched."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def timed_round(fn: Callable[[], object], device: torch.device, clock: Clock = time.perf_counter) -> float:
+    """Seconds one call of ``fn`` takes, device work included."""
+    sync(device)
+    start = clock()
+    fn()
+    sync(device)
+    return clock() - start
 
 
 def best_of_paired(fns: Sequence[Callable[[], object]], rounds: int, device: torch.device,
@@ -23,13 +72,135 @@ def best_of_paired(fns: Sequence[Callable[[], object]], rounds: int, device: tor
     best = [float("inf")] * len(fns)
     for _ in range(rounds):
         for i, fn in enumerate(fns):
-            sync(device)
-            start = time.perf_counter()
-            fn()
-            sync(device)
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], timed_round(fn, device))
     return best
 
 
 def best_of(fn: Callable[[], object], rounds: int, device: torch.device, warmup: int = 0) -> float:
     return best_of_paired([fn], rounds, device, warmup)[0]
+
+
+# ---------------------------------------------------------------- paired ratios
+
+@dataclass(frozen=True)
+class PairedRatio:
+    """numerator / denominator from paired rounds: ``ratio`` is the geometric mean of the
+    per-pair ratios, ``low``..``high`` its percentile-bootstrap interval at ``CONFIDENCE``."""
+    ratio: float
+    low: float
+    high: float
+    numerator_s: tuple[float, ...]      # each round's seconds, pair by pair
+    denominator_s: tuple[float, ...]
+    unstable: bool                      # the interval stayed wider than the spread limit
+    attempts: int                       # measurements taken: 1 + the re-measurements
+    spread_limit: float = UNSTABLE_SPREAD
+
+    @property
+    def pair_ratios(self) -> tuple[float, ...]:
+        return tuple(n / d for n, d in zip(self.numerator_s, self.denominator_s))
+
+    @property
+    def pairs(self) -> int:
+        return len(self.numerator_s)
+
+    @property
+    def spread(self) -> float:
+        """The interval's high end over its low end (1.0: no disagreement at all)."""
+        return self.high / self.low
+
+    @property
+    def numerator_median_s(self) -> float:
+        return median(self.numerator_s)
+
+    @property
+    def denominator_median_s(self) -> float:
+        return median(self.denominator_s)
+
+    @property
+    def numerator_best_s(self) -> float:
+        return min(self.numerator_s)
+
+    @property
+    def denominator_best_s(self) -> float:
+        return min(self.denominator_s)
+
+    def summary(self) -> dict:
+        """The interval and its verdict, rounded, for a benchmark's ``extra_info``."""
+        return {"low": round(self.low, 3), "high": round(self.high, 3), "spread": round(self.spread, 3),
+                "spread_limit": self.spread_limit, "unstable": self.unstable, "pairs": self.pairs,
+                "attempts": self.attempts, "confidence": CONFIDENCE}
+
+    def describe(self) -> str:
+        mark = f" UNSTABLE (interval spans more than x{self.spread_limit:g})" if self.unstable else ""
+        return f"{self.ratio:.3g}x [{self.low:.3g}, {self.high:.3g}]{mark}"
+
+
+def geometric_mean_interval(ratios: Sequence[float], confidence: float = CONFIDENCE,
+                            resamples: int = BOOTSTRAP_RESAMPLES,
+                            seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float]:
+    """(geometric mean, low, high): the percentile bootstrap of the mean of log ratios,
+    resampling pairs with a seeded generator so the same ratios give the same interval.
+    Ratios multiply, so their logs are averaged: 2x and 0.5x cancel to 1x."""
+    logs = np.log(np.asarray(ratios, dtype=float))
+    if logs.ndim != 1 or len(logs) < 2:
+        raise ConfigError(f"need at least 2 per-pair ratios for an interval, got {len(logs)}")
+    if not np.all(np.isfinite(logs)):
+        raise ConfigError(f"per-pair ratios must be positive and finite, got {list(ratios)}")
+    picks = np.random.default_rng(seed).integers(0, len(logs), size=(resamples, len(logs)))
+    means = logs[picks].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(np.exp(logs.mean())), float(np.exp(low)), float(np.exp(high))
+
+
+def alternate_rounds(numerator_fn: Callable[[], object], denominator_fn: Callable[[], object], rounds: int,
+                     device: torch.device, clock: Clock = time.perf_counter) -> tuple[list[float], list[float]]:
+    """Each arm's seconds in ``rounds`` pairs. Even pairs run the numerator first, odd pairs
+    the denominator first, so whatever the first of two back-to-back runs pays (a cold
+    cache, a clock ramping up) falls on each arm equally often."""
+    numerator_s, denominator_s = [], []
+    for pair in range(rounds):
+        if pair % 2 == 0:
+            numerator_s.append(timed_round(numerator_fn, device, clock))
+            denominator_s.append(timed_round(denominator_fn, device, clock))
+        else:
+            denominator_s.append(timed_round(denominator_fn, device, clock))
+            numerator_s.append(timed_round(numerator_fn, device, clock))
+    if min(numerator_s + denominator_s) <= 0:
+        raise ConfigError("a round took no measurable time (the clock did not advance): time more work per round")
+    return numerator_s, denominator_s
+
+
+def _check_paired_settings(rounds: int, warmup: int, remeasures: int, spread_limit: float) -> None:
+    if not isinstance(rounds, int) or rounds < 2:
+        raise ConfigError(f"rounds must be an integer of at least 2 (one pair gives no interval), got {rounds!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ConfigError(f"warmup must be a non-negative integer, got {warmup!r}")
+    if not isinstance(remeasures, int) or remeasures < 0:
+        raise ConfigError(f"remeasures must be a non-negative integer, got {remeasures!r}")
+    if not spread_limit > 1:
+        raise ConfigError(f"spread_limit (the interval's high / low) must be above 1, got {spread_limit!r}")
+
+
+def paired_ratio(numerator_fn: Callable[[], object], denominator_fn: Callable[[], object], rounds: int,
+                 device: torch.device, warmup: int = 1, *, spread_limit: float = UNSTABLE_SPREAD,
+                 remeasures: int = REMEASURES, clock: Clock = time.perf_counter) -> PairedRatio:
+    """t(numerator_fn) / t(denominator_fn) from ``rounds`` alternating pairs of rounds.
+
+    Each arm first runs ``warmup`` times untimed. If the ratio's interval spans more than
+    ``spread_limit`` (high / low), the whole measurement is taken again with
+    ``REMEASURE_GROWTH`` times the rounds, at most ``remeasures`` times; the last
+    measurement is returned, with ``unstable`` set if its interval is still too wide.
+    ``clock`` is injectable so tests can control what each round measures."""
+    _check_paired_settings(rounds, warmup, remeasures, spread_limit)
+    for _ in range(warmup):
+        numerator_fn()
+        denominator_fn()
+    for attempt in range(remeasures + 1):
+        numerator_s, denominator_s = alternate_rounds(numerator_fn, denominator_fn,
+                                                      rounds * REMEASURE_GROWTH ** attempt, device, clock)
+        ratio, low, high = geometric_mean_interval([n / d for n, d in zip(numerator_s, denominator_s)])
+        if high / low <= spread_limit:
+            break
+    return PairedRatio(ratio, low, high, tuple(numerator_s), tuple(denominator_s),
+                       unstable=high / low > spread_limit, attempts=attempt + 1, spread_limit=spread_limit)

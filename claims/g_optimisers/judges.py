@@ -48,6 +48,9 @@ Thresholds, fixed from the sources' words before results were seen:
   ``pytest bench/ -k G4 --benchmark-json`` wrote (``--benchmark-json-in``), the claim
   reports the with/without ratio per method and checks that every method was timed both
   ways at each shape the benchmark ran; the source states no size to judge a ratio by.
+  Each ratio shows its 95% interval; one whose paired rounds disagreed beyond the spread
+  limit even when re-measured (``bench.timing.UNSTABLE_SPREAD``) is marked unstable in
+  the table and named in a note, its number not to be read as a fact.
 
 "Training loss" of an epoch is its mean minibatch loss (the curve the lab plots; with
 dropout it is the loss of the thinned nets), without the L2 term; "final" is the last
@@ -337,6 +340,25 @@ HOW_TO_TIME_G4 = ("G4 reports the dropout benchmark: run `pytest bench/ -k G4 --
                   "`pytest claims/ --claim G4 --benchmark-json-in g4.json`")
 
 
+def _g4_ratio_cell(r: dict) -> str:
+    """The ratio, or for one marked unstable the word first: its rounds disagreed beyond the
+    spread limit even when re-measured, so the number is not a fact to read."""
+    return f"**unstable** ({r['ratio']:.2f})" if r["unstable"] else f"{r['ratio']:.2f}"
+
+
+def _g4_interval_cell(r: dict) -> str:
+    return "-" if r["interval"] is None else f"{r['interval'][0]:.2f}-{r['interval'][1]:.2f}"
+
+
+def _g4_timing(ratios) -> str:
+    """How the table's numbers were timed: runs written before intervals were recorded
+    compared each arm's best paired round."""
+    seconds = {r["seconds"] for by_method in ratios.values() for r in by_method.values()}
+    return " and ".join({"median": "median paired rounds; with / without: geometric mean of the per-pair "
+                                   "ratios, with its 95% bootstrap interval",
+                         "best": "best paired rounds"}[s] for s in sorted(seconds, reverse=True))
+
+
 def judge_G4(claim, benchmark_json_in) -> None:
     if benchmark_json_in is None:
         claim.skip(HOW_TO_TIME_G4)
@@ -347,7 +369,8 @@ def judge_G4(claim, benchmark_json_in) -> None:
     machine = benchmark_json_in.get("machine_info", {}).get("cpu", {}).get("brand_raw", "-")
     claim.dataset = f"pytest-benchmark timings ({benchmark_json_in.get('datetime', '-')}, CPU {machine})"
     rows = ["| shape | device | method | step without dropout (ms) | with dropout (ms) | with / without | "
-            "the masks' share of the dropout step |", "|---|---|---|---|---|---|---|"]
+            "95% interval | the masks' share of the dropout step |", "|---|---|---|---|---|---|---|---|"]
+    unstable = []
     for (shape, device), by_method in sorted(ratios.items()):
         claim.equals(f"{shape} shape, {device}: methods timed with and without dropout",
                      len([m for m in METHOD_ORDER if m in by_method]), len(METHOD_ORDER))
@@ -355,5 +378,11 @@ def judge_G4(claim, benchmark_json_in) -> None:
             if method in by_method:
                 r = by_method[method]
                 rows.append(f"| {shape} | {device} | {NAMES[method]} | {r['without_s'] * 1e3:.3g} | "
-                            f"{r['with_s'] * 1e3:.3g} | {r['ratio']:.2f} | {r['ops_share']:.2f} |")
-    claim.table("training-step time with and without dropout (best paired rounds)", "\n".join(rows))
+                            f"{r['with_s'] * 1e3:.3g} | {_g4_ratio_cell(r)} | {_g4_interval_cell(r)} | "
+                            f"{r['ops_share']:.2f} |")
+                if r["unstable"]:
+                    unstable.append(f"{NAMES[method]} ({shape}, {device})")
+    claim.table(f"training-step time with and without dropout ({_g4_timing(ratios)})", "\n".join(rows))
+    if unstable:
+        claim.note("unstable timings", "rounds disagreed beyond the spread limit even when re-measured (the machine's "
+                   "load shifted while they were timed); rerun on a quiet machine before reading: " + ", ".join(unstable))
