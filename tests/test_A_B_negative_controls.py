@@ -145,10 +145,10 @@ def test_A6_fails_when_the_tutorial_arms_swap_activations(result_cache, tmp_path
     assert sweeps_verdict("A6", tmp_path, result_cache, activations=("relu", "tanh")) != expected("A6")
 
 
-# A7 at ci's own pair (32 seeds, 16 hidden layers): the share of runs that learn must rise by
+# A7 at ci's own pair (48 seeds, 16 hidden layers): the share of runs that learn must rise by
 # ten points (its smallest effect), which the control's 16 seeds at 12 layers leave undecided
 # (about 51 seeds would decide it). The intact pair is the one ``pytest claims/`` caches.
-A7_CONTROL = replace(CONTROL, seeds=A.TIERS["ci"].seeds, bn_depth=A.TIERS["ci"].bn_depth)
+A7_CONTROL = replace(CONTROL, bn_seeds=A.TIERS["ci"].bn_seeds, bn_depth=A.TIERS["ci"].bn_depth)
 
 
 def test_A7_fails_when_both_arms_lack_batch_norm(result_cache, tmp_path):

@@ -296,7 +296,7 @@ def judge_A7(claim, a_bn_pair, a_tier, seed_base) -> None:
     dead units than the same net without BN (paired difference above 0); 'restores
     training' is the BN net learning as A2 reads 'learns' (more than half of its runs
     learn) and learning more often than the plain net on the same seeds."""
-    claim.dataset, claim.seeds = SPIRALS, seed_range(seed_base, a_tier.seeds)
+    claim.dataset, claim.seeds = SPIRALS, seed_range(seed_base, a_tier.bn_seeds)
     plain, bn = a_bn_pair["plain"], a_bn_pair["bn"]
     claim.compare("dead-unit fraction, plain - BN (same seeds)",
                   paired_difference(dead_fraction(plain), dead_fraction(bn), CONFIDENCE), "above", SHARE_POINTS)
