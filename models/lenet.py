@@ -49,8 +49,8 @@ from torch import nn
 
 from deepclaims import seeding
 from deepclaims.batched import SeedBatchNorm, SeedLinear, activation, init_bound_or_std
-from deepclaims.batched_conv import (SeedBatchNorm2d, SeedConv2d, check_conv_mode, grouped_to_columns, pool,
-                                     to_grouped)
+from deepclaims.batched_conv import (EVAL_CHUNK, SeedBatchNorm2d, SeedConv2d, check_conv_mode, grouped_to_columns,
+                                     pool, to_grouped)
 from deepclaims.dropout import SeedDropout, check_rate, check_rule
 from deepclaims.errors import ConfigError
 
@@ -123,7 +123,7 @@ class LeNetSpec:
 class SeedLeNet5(nn.Module):
     """LeNet-5 for S seeds; see the module docstring for the options."""
 
-    def __init__(self, n_seeds: int, spec: LeNetSpec, eval_chunk: int = 1024):
+    def __init__(self, n_seeds: int, spec: LeNetSpec, eval_chunk: int = EVAL_CHUNK):
         super().__init__()
         if n_seeds < 1:
             raise ConfigError(f"a model needs at least one seed, got {n_seeds}")
@@ -285,7 +285,7 @@ def bn_input_variances(model: SeedLeNet5, x: torch.Tensor) -> dict[str, tuple[np
             for name in train_inputs}
 
 
-def build_lenet(spec: LeNetSpec, seeds: Sequence[int], eval_chunk: int = 1024) -> SeedLeNet5:
+def build_lenet(spec: LeNetSpec, seeds: Sequence[int], eval_chunk: int = EVAL_CHUNK) -> SeedLeNet5:
     """A seed-batched LeNet-5 for ``seeds``, initialised from their ``init`` streams, its
     dropout drawing from their ``dropout`` streams."""
     seeds = list(seeds)

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepclaims.batched import SeedLinear
-from deepclaims.batched_conv import SeedBatchNorm2d, SeedConv2d, check_conv_mode, to_grouped
+from deepclaims.batched_conv import EVAL_CHUNK, SeedBatchNorm2d, SeedConv2d, check_conv_mode, to_grouped
 from deepclaims.dropout import SeedDropout, check_rate
 from deepclaims.errors import ConfigError
 
@@ -164,7 +164,7 @@ class DownsampleModule(nn.Module):
 class SeedMiniGoogLeNet(nn.Module):
     """MiniGoogLeNet for S rows; see the module docstring."""
 
-    def __init__(self, n_seeds: int, spec: MiniGoogLeNetSpec, eval_chunk: int = 1024):
+    def __init__(self, n_seeds: int, spec: MiniGoogLeNetSpec, eval_chunk: int = EVAL_CHUNK):
         super().__init__()
         if n_seeds < 1:
             raise ConfigError(f"a model needs at least one row, got {n_seeds}")
@@ -215,7 +215,7 @@ class SeedMiniGoogLeNet(nn.Module):
         return self.output(self.drop(pooled)).mT
 
 
-def build_minigooglenet(spec: MiniGoogLeNetSpec, row_seeds: Sequence[int], eval_chunk: int = 1024,
+def build_minigooglenet(spec: MiniGoogLeNetSpec, row_seeds: Sequence[int], eval_chunk: int = EVAL_CHUNK,
                         device: str | torch.device = "cpu") -> SeedMiniGoogLeNet:
     """A MiniGoogLeNet whose row i draws its weights and dropout masks from seed
     ``row_seeds[i]``'s streams: rows sharing a seed start from the same weights."""
