@@ -120,9 +120,16 @@ def t_interval(values, confidence: float = 0.95) -> Estimate:
 
 def bootstrap_interval(values, statistic=np.mean, confidence: float = 0.95,
                        resamples: int = 4000, seed: int = 0) -> Estimate:
-    """Percentile bootstrap interval for any statistic of one sample.
+    """Expanded percentile bootstrap interval for any statistic of one sample.
 
-    The resampling generator is seeded so the same sample always yields the same interval.
+    The plain percentile interval under-covers in small samples (for a mean it behaves like
+    z times the plug-in standard deviation in place of t times the unbiased one: 88.8% at
+    n = 8 and 91.2% at n = 16 measured for 95%). Hesterberg (2015, "What teachers should
+    know about the bootstrap", The American Statistician 69:371, section 5.4) expands it:
+    the quantiles are taken at alpha'/2 = Phi(-sqrt(n / (n - 1)) t_{alpha/2, n-1}), which
+    makes the interval exact for a normal mean's t interval and widens it for any statistic
+    in the same proportion. The resampling generator is seeded so the same sample always
+    yields the same interval.
     """
     _check_confidence(confidence)
     x = _as_sample(values)
@@ -132,9 +139,18 @@ def bootstrap_interval(values, statistic=np.mean, confidence: float = 0.95,
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, x.size, size=(resamples, x.size))
     boots = np.apply_along_axis(statistic, 1, x[idx])
-    alpha = 1 - confidence
-    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    tail = expanded_tail(confidence, x.size)
+    low, high = np.quantile(boots, [tail, 1 - tail])
     return Estimate(float(statistic(x)), float(low), float(high), confidence, "bootstrap", int(x.size))
+
+
+def expanded_tail(confidence: float, n: int) -> float:
+    """The lower quantile the expanded percentile bootstrap reads (Hesterberg 2015):
+    Phi(-sqrt(n / (n - 1)) t_{(1 - confidence)/2, n-1}); (1 - confidence)/2 when n < 2."""
+    alpha = 1 - confidence
+    if n < 2:
+        return alpha / 2
+    return float(_sps.norm.cdf(-np.sqrt(n / (n - 1)) * _sps.t.ppf(1 - alpha / 2, n - 1)))
 
 
 def paired_difference(a, b, confidence: float = 0.95) -> Estimate:
@@ -190,14 +206,31 @@ def percentile_of(values, published: float, central: float = 0.95) -> dict:
     """Where a published single-run number falls in the distribution of our runs.
 
     A lab's one training is one draw from the seed distribution, so it is compared with
-    that distribution (its percentile, and whether it lies inside the central ``central``
-    share of our runs), never with the confidence interval of our mean, which shrinks
-    with the number of seeds while one run's spread does not.
+    that distribution, never with the confidence interval of our mean, which shrinks with
+    the number of seeds while one run's spread does not: its percentile among our runs,
+    their central ``central`` share (descriptive: the sample's quantiles), and whether it
+    lies inside the ``central`` prediction interval for one more run, mean +- t_{n-1} s
+    sqrt(1 + 1/n) (normal theory). "Inside" reads the prediction interval because the
+    sample's own quantiles sit inside the population's: a run from our distribution falls
+    between them only about 74% of the time at 8 runs and 89% at 32 (tests/test_stats_coverage.py).
     """
     x = _as_sample(values)
     rank = 100.0 * (np.sum(x < published) + 0.5 * np.sum(x == published)) / x.size
     tail = 100.0 * (1 - central) / 2
     low, high = np.percentile(x, [tail, 100 - tail])
+    predicted = prediction_interval(x, central)
     return {"published": float(published), "percentile": round(float(rank), 1),
             "central_range": [float(low), float(high)], "central": central,
-            "inside": bool(low <= published <= high), "n": int(x.size)}
+            "prediction_range": [predicted.low, predicted.high],
+            "inside": bool(predicted.low <= published <= predicted.high), "n": int(x.size)}
+
+
+def prediction_interval(values, confidence: float = 0.95) -> Estimate:
+    """Normal-theory interval for one more draw: mean +- t_{n-1} s sqrt(1 + 1/n)."""
+    _check_confidence(confidence)
+    x = _as_sample(values)
+    if x.size < 2:
+        raise ConfigError(f"a prediction interval needs at least 2 values, got {x.size}")
+    mean = float(x.mean())
+    half = float(_sps.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) * np.sqrt(1 + 1 / x.size))
+    return Estimate(mean, mean - half, mean + half, confidence, "prediction", int(x.size))

@@ -36,7 +36,7 @@ from scipy import stats as sps
 from scipy.stats import mstats
 
 from deepclaims.depth import bootstrap_depth_ratio, crossing_depth, max_trainable_depth
-from deepclaims.stats import (bootstrap_interval, exact_interval, paired_difference,
+from deepclaims.stats import (bootstrap_interval, exact_interval, expanded_tail, paired_difference,
                               paired_proportion_difference, percentile_of, proportion, t_interval,
                               wilson_interval)
 
@@ -126,12 +126,14 @@ def test_bootstrap_matches_exact_enumeration(statistic):
     x = np.array([0.12, 0.55, 0.31, 0.97, 0.48, 0.70])
     grid = np.stack(np.meshgrid(*[np.arange(6)] * 6, indexing="ij"), -1).reshape(-1, 6)
     exact = statistic(x[grid], axis=1)
-    lo, hi = _exact_bootstrap_quantiles(exact, [0.025, 0.975])
+    tail = expanded_tail(0.95, x.size)     # the expanded percentile interval's levels
+    lo, hi = _exact_bootstrap_quantiles(exact, [tail, 1 - tail])
     spread = exact.std()
-    e = bootstrap_interval(x, statistic=statistic)
+    # At n = 6 the expanded interval reads the 0.24% and 99.76% quantiles: 40000 resamples
+    # put about 100 in each tail (Monte Carlo s.e. near 0.05 bootstrap s.d.); reading the
+    # plain 2.5% quantile instead would move each end by about 0.3 s.d.
+    e = bootstrap_interval(x, statistic=statistic, resamples=40000)
     assert e.value == pytest.approx(float(statistic(x)))
-    # 4000 resamples: Monte Carlo s.e. of a 2.5% quantile is about 0.045 bootstrap s.d.;
-    # a 90% (or 99%) interval in place of 95% moves each end by about 0.3 s.d.
     assert abs(e.low - lo) < 0.15 * spread and abs(e.high - hi) < 0.15 * spread, (e, lo, hi, spread)
 
 
@@ -139,8 +141,10 @@ def test_bootstrap_matches_scipy_percentile_bootstrap():
     rng = np.random.default_rng(6)
     for n in (8, 24):
         x = rng.gamma(2.0, 1.0, n)
+        # scipy's percentile bootstrap at the expanded interval's level (Hesterberg 2015)
+        level = 1 - 2 * expanded_tail(0.95, n)
         ref = sps.bootstrap((x,), np.mean, method="percentile", n_resamples=20000,
-                            confidence_level=0.95, rng=np.random.default_rng(7)).confidence_interval
+                            confidence_level=level, rng=np.random.default_rng(7)).confidence_interval
         spread = x.std() / np.sqrt(n)
         e = bootstrap_interval(x)
         assert abs(e.low - ref.low) < 0.15 * spread and abs(e.high - ref.high) < 0.15 * spread
