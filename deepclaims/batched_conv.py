@@ -12,17 +12,18 @@ convolution needs care, and two ways of computing it give the same numbers:
 (The third way a user would pick, ``torch.func.vmap`` over stacked parameters, PyTorch's
 model-ensembling recipe, batches a conv2d the same way, by folding the seeds into groups.)
 
-Measured (torch 2.13 CPU build, one thread, this suite's 2-core machine; LeNet-5 forward
-and backward for S=8 seeds on a batch of 32, best of 20): grouped conv engine 24-30 ms,
-vmap recipe 27-29 ms, a loop over 8 plain nn.Sequential LeNets 17 ms. By layer, oneDNN's
-grouped conv2d is slower than S separate ones on these shapes (conv 6->16 on 14x14: 7.9 ms
-forward+backward grouped against 5.3 ms as 8 calls) and its blocked output format makes
-the following element-wise ops slower too (ReLU backward 6.5 ms against 1.2 ms). So on
-the CPU the engine computes convolutions per seed (``auto`` picks ``per_seed`` there) and
-keeps everything else batched; on CUDA ``auto`` picks ``grouped``, where one cuDNN launch
-replaces S small ones (not measured here: no GPU on the machine this was written on;
-bench/test_E_lenet_bench.py measures both where CUDA is present). Either mode gives seed i
-the same result for any S up to float rounding (tests/test_lenet_batched.py).
+Which mode, measured (torch 2.13 CPU build, one thread, this suite's 2-core machine). In
+PyTorch's default NCHW layout oneDNN's grouped conv2d was slower than S separate ones on
+LeNet-5's shapes, and NCHW max pooling and batch norm are slow on a CPU (max_pool2d forward
+on [32, 48, 28, 28]: 5.1 ms NCHW, 0.48 ms channels-last). So on a CPU the grouped layout is
+kept channels-last in memory (``to_grouped``) and ``auto`` computes every convolution as one
+grouped conv2d, on any device: a LeNet-5 training run of 8 seeds (3 epochs, 300 images,
+evaluation on 1497) took 0.98 s against 1.72 s per seed in NCHW, and topic E's claims at ci
+79 s against 136-144 s; a MiniGoogLeNet range-test run of 160 rows 1.5x faster. Per-seed
+convolutions (``per_seed``) stay for the tests. Either mode gives seed i the same result for
+any S up to float rounding (tests/test_lenet_batched.py); the channels-last grouped path
+rounds differently from the NCHW per-seed path it replaced, which changes trained nets at
+the level of seed-to-seed noise (issue 20's note lists the differences).
 """
 from __future__ import annotations
 
@@ -50,10 +51,15 @@ def check_conv_mode(mode: str) -> str:
     return mode
 
 
-def to_grouped(x: torch.Tensor) -> torch.Tensor:
-    """Seed-major images [S, B, C, H, W] -> the grouped layout [B, S*C, H, W]."""
+def to_grouped(x: torch.Tensor, conv_mode: str = "auto") -> torch.Tensor:
+    """Seed-major images [S, B, C, H, W] -> the grouped layout [B, S*C, H, W]; channels-last in
+    memory on a CPU unless the convolutions are per seed (see the module docstring: grouped
+    convolutions on channels-last run 1.5-1.8x faster; per-seed ones keep the NCHW path)."""
     s, b, c, h, w = x.shape
-    return x.transpose(0, 1).reshape(b, s * c, h, w)
+    grouped = x.transpose(0, 1).reshape(b, s * c, h, w)
+    if x.device.type == "cpu" and check_conv_mode(conv_mode) != "per_seed":
+        return grouped.contiguous(memory_format=torch.channels_last)
+    return grouped
 
 
 def grouped_to_columns(x: torch.Tensor, n_seeds: int) -> torch.Tensor:
@@ -92,9 +98,7 @@ class SeedConv2d(nn.Module):
             self.bias.zero_()
 
     def resolved_mode(self, x: torch.Tensor) -> str:
-        if self.mode != "auto":
-            return self.mode
-        return "grouped" if x.device.type == "cuda" else "per_seed"
+        return "grouped" if self.mode == "auto" else self.mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [B, S*in, H, W] -> [B, S*out, H', W']."""

@@ -235,7 +235,7 @@ class SeedLeNet5(nn.Module):
         return self._drop(name, self.pool(z, 2) if pooled else z)
 
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
-        h = to_grouped(images)
+        h = to_grouped(images, self.spec.conv_mode)
         if self.spec.dropout_order == "dropout_first":
             h = self._norm("input", self._drop("input", h))
         else:

@@ -209,7 +209,7 @@ class SeedMiniGoogLeNet(nn.Module):
         return x
 
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
-        h = self.body(self.stem(to_grouped(images)))
+        h = self.body(self.stem(to_grouped(images, self.spec.conv_mode)))
         b = h.shape[0]
         pooled = h.mean(dim=(2, 3)).reshape(b, self.n_seeds, -1).permute(1, 2, 0)   # [S, C, B]
         return self.output(self.drop(pooled)).mT

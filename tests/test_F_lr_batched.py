@@ -30,6 +30,12 @@ LRS = (1e-3, 0.05, 0.3)
 SEEDS = (3, 11)
 EPOCHS, BATCH, MOMENTUM = 2, 32, 0.9
 
+# Rows against solo runs with per-seed convolutions: a row's arithmetic is then the solo
+# run's exactly, so what is checked is the per-row learning rates. The default grouped
+# convolution rounds differently at different row counts (deepclaims.batched_conv), which
+# training at the range test's largest rates amplifies past any fixed tolerance.
+ROW_EXACT_SPEC = replace(CI_SPEC, conv_mode="per_seed")
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -38,7 +44,7 @@ def data():
 
 def solo_run(data, lr: float, seed: int, scheduler=None) -> torch.nn.Module:
     """One (learning rate, seed) pair trained as a user would: torch's SGD on a one-row net."""
-    model = build_minigooglenet(CI_SPEC, [seed])
+    model = build_minigooglenet(ROW_EXACT_SPEC, [seed])
     optimiser = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     schedule = scheduler(optimiser) if scheduler else None
     order = seeding.generator(seed, "order")
@@ -56,7 +62,7 @@ def solo_run(data, lr: float, seed: int, scheduler=None) -> torch.nn.Module:
 
 
 def batched_run(data, table_rows: np.ndarray, row_seeds) -> torch.nn.Module:
-    model = build_minigooglenet(CI_SPEC, row_seeds)
+    model = build_minigooglenet(ROW_EXACT_SPEC, row_seeds)
     steps = total_steps(len(data.y_train), (BATCH,) * EPOCHS)
     table = np.broadcast_to(table_rows, (steps, len(row_seeds))) if table_rows.ndim == 1 else table_rows
     train_rows(model, data, row_seeds, RowSchedule((BATCH,) * EPOCHS, np.ascontiguousarray(table)), MOMENTUM)
