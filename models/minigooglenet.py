@@ -133,8 +133,15 @@ class ConvModule(nn.Module):
 
 
 def concat_rows(parts: Sequence[torch.Tensor], n_seeds: int) -> torch.Tensor:
-    """Concatenate grouped maps [B, S*C_k, H, W] on each row's own channels -> [B, S*sum C_k, H, W]."""
+    """Concatenate grouped maps [B, S*C_k, H, W] on each row's own channels -> [B, S*sum C_k, H, W].
+
+    Channels-last maps (the CPU layout, ``batched_conv.to_grouped``) are concatenated in
+    that layout, as [B, H, W, S, C_k] views: reshaping them as NCHW would copy the result
+    back to NCHW, and every later convolution and pooling would run on the slow layout."""
     b, _, h, w = parts[0].shape
+    if all(p.is_contiguous(memory_format=torch.channels_last) for p in parts):
+        nhwc = [p.permute(0, 2, 3, 1).reshape(b, h, w, n_seeds, -1) for p in parts]
+        return torch.cat(nhwc, dim=4).reshape(b, h, w, -1).permute(0, 3, 1, 2)
     return torch.cat([p.reshape(b, n_seeds, -1, h, w) for p in parts], dim=2).reshape(b, -1, h, w)
 
 
