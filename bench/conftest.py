@@ -15,8 +15,9 @@ A ratio timed with ``bench.timing.paired_ratio`` (paired, alternating rounds) is
 as ``ratio(setting, paired)``: its point value (the geometric mean of the per-pair ratios)
 goes into ``extra_info["ratios"]`` as before, and its 95% interval, spread and stability
 into ``extra_info["ratio_intervals"]`` under the same key; the summary prints the
-interval and marks UNSTABLE a ratio whose interval stayed wider than the spread limit
-after re-measurement (its number is not to be read as a fact).
+interval and marks UNSTABLE a ratio whose interval stayed wider than the spread limit, or
+that was timed while other processes kept the machine busy, after re-measurement (its
+number is not to be read as a fact).
 """
 from __future__ import annotations
 
@@ -118,6 +119,6 @@ def _write_ratios(terminalreporter) -> None:
                                     "arm's median round, interval a 95% percentile bootstrap")
     if unstable:
         terminalreporter.write_line(f"UNSTABLE: {len(unstable)} ratio(s) whose interval stayed wider than "
-                                    f"x{unstable[0].paired.spread_limit:g} (high / low) even when re-measured "
-                                    "with more rounds; the machine's load shifted while they were timed, so "
-                                    "their numbers are not to be read as facts")
+                                    f"x{unstable[0].paired.spread_limit:g} (high / low), or that were timed while "
+                                    "other processes kept the machine busy, even when re-measured "
+                                    "with more rounds; their numbers are not to be read as facts")

@@ -14,6 +14,7 @@ Two ways to time:
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from statistics import median
@@ -45,6 +46,13 @@ BOOTSTRAP_SEED = 20
 # bounded, so a machine that stays busy costs at most 1 + 2 + 4 = 7 times the rounds.
 REMEASURES = 2
 REMEASURE_GROWTH = 2
+# Other processes' CPU use, in cores on average over a measurement, above which its ratio is
+# marked unstable however narrow its interval: contention can bias a ratio consistently
+# (the two arms use memory and caches differently), which alternating rounds do not cancel.
+# Measured: G4's lab-shape AdaGrad ratio read 1.02 [0.93, 1.13] beside a CPU-bound job and
+# 1.45 [1.41, 1.48] on the idle machine. Half a core: a suite's own workers on a 2-core box
+# stay below it when idle, any second CPU-bound job is above it.
+BUSY_CORES = 0.5
 
 
 def sync(device: torch.device) -> None:
@@ -91,9 +99,10 @@ class PairedRatio:
     high: float
     numerator_s: tuple[float, ...]      # each round's seconds, pair by pair
     denominator_s: tuple[float, ...]
-    unstable: bool                      # the interval stayed wider than the spread limit
+    unstable: bool                      # too wide an interval, or a busy machine, after re-measuring
     attempts: int                       # measurements taken: 1 + the re-measurements
     spread_limit: float = UNSTABLE_SPREAD
+    other_cores: float | None = None    # other processes' CPU use during the last measurement (None: unknown)
 
     @property
     def pair_ratios(self) -> tuple[float, ...]:
@@ -128,10 +137,17 @@ class PairedRatio:
         """The interval and its verdict, rounded, for a benchmark's ``extra_info``."""
         return {"low": round(self.low, 3), "high": round(self.high, 3), "spread": round(self.spread, 3),
                 "spread_limit": self.spread_limit, "unstable": self.unstable, "pairs": self.pairs,
-                "attempts": self.attempts, "confidence": CONFIDENCE}
+                "attempts": self.attempts, "confidence": CONFIDENCE,
+                "other_cores": None if self.other_cores is None else round(self.other_cores, 2)}
+
+    @property
+    def busy(self) -> bool:
+        return self.other_cores is not None and self.other_cores > BUSY_CORES
 
     def describe(self) -> str:
-        mark = f" UNSTABLE (interval spans more than x{self.spread_limit:g})" if self.unstable else ""
+        why = (f"other processes used {self.other_cores:.1f} cores" if self.busy
+               else f"interval spans more than x{self.spread_limit:g}")
+        mark = f" UNSTABLE ({why})" if self.unstable else ""
         return f"{self.ratio:.3g}x [{self.low:.3g}, {self.high:.3g}]{mark}"
 
 
@@ -184,23 +200,63 @@ def _check_paired_settings(rounds: int, warmup: int, remeasures: int, spread_lim
 
 def paired_ratio(numerator_fn: Callable[[], object], denominator_fn: Callable[[], object], rounds: int,
                  device: torch.device, warmup: int = 1, *, spread_limit: float = UNSTABLE_SPREAD,
-                 remeasures: int = REMEASURES, clock: Clock = time.perf_counter) -> PairedRatio:
+                 remeasures: int = REMEASURES, clock: Clock = time.perf_counter,
+                 load: Callable[[], float | None] | None = None) -> PairedRatio:
     """t(numerator_fn) / t(denominator_fn) from ``rounds`` alternating pairs of rounds.
 
     Each arm first runs ``warmup`` times untimed. If the ratio's interval spans more than
     ``spread_limit`` (high / low), the whole measurement is taken again with
     ``REMEASURE_GROWTH`` times the rounds, at most ``remeasures`` times; the last
-    measurement is returned, with ``unstable`` set if its interval is still too wide.
-    ``clock`` is injectable so tests can control what each round measures."""
+    measurement is returned, with ``unstable`` set if its interval is still too wide. A
+    measurement during which other processes used more than ``BUSY_CORES`` cores is treated
+    the same way (re-measured, then marked), however narrow its interval. ``clock`` and
+    ``load`` (the machine's CPU seconds) are injectable so tests control what is measured."""
     _check_paired_settings(rounds, warmup, remeasures, spread_limit)
     for _ in range(warmup):
         numerator_fn()
         denominator_fn()
     for attempt in range(remeasures + 1):
-        numerator_s, denominator_s = alternate_rounds(numerator_fn, denominator_fn,
-                                                      rounds * REMEASURE_GROWTH ** attempt, device, clock)
+        with OtherProcessesLoad(load or machine_cpu_seconds) as busy:
+            numerator_s, denominator_s = alternate_rounds(numerator_fn, denominator_fn,
+                                                          rounds * REMEASURE_GROWTH ** attempt, device, clock)
         ratio, low, high = geometric_mean_interval([n / d for n, d in zip(numerator_s, denominator_s)])
-        if high / low <= spread_limit:
+        unstable = high / low > spread_limit or (busy.cores is not None and busy.cores > BUSY_CORES)
+        if not unstable:
             break
-    return PairedRatio(ratio, low, high, tuple(numerator_s), tuple(denominator_s),
-                       unstable=high / low > spread_limit, attempts=attempt + 1, spread_limit=spread_limit)
+    return PairedRatio(ratio, low, high, tuple(numerator_s), tuple(denominator_s), unstable=unstable,
+                       attempts=attempt + 1, spread_limit=spread_limit, other_cores=busy.cores)
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU seconds all processes have used since boot (Linux /proc/stat: user, nice, system,
+    irq, softirq, steal), or None where that is not readable."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / ticks
+
+
+class OtherProcessesLoad:
+    """Other processes' average CPU use in cores over a ``with`` block: the machine's CPU
+    time (``load()``, default /proc/stat) less this process's own, over the wall time.
+    ``cores`` is None where the machine's CPU time cannot be read."""
+
+    def __init__(self, load: Callable[[], float | None] = machine_cpu_seconds):
+        self.load, self.cores = load, None
+
+    def __enter__(self) -> "OtherProcessesLoad":
+        self.start = (self.load(), time.process_time(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        machine0, own0, wall0 = self.start
+        machine1, own1, wall1 = self.load(), time.process_time(), time.perf_counter()
+        if machine0 is None or machine1 is None or wall1 <= wall0:
+            return
+        self.cores = max(0.0, (machine1 - machine0) - (own1 - own0)) / (wall1 - wall0)

@@ -7,6 +7,7 @@ chooses, so the ratios, intervals and the re-measurement are exact and determini
 from __future__ import annotations
 
 import json
+import time
 from itertools import cycle
 from pathlib import Path
 
@@ -45,11 +46,43 @@ def arm(clock: FakeClock, name: str, durations, calls: list[str]):
     return run
 
 
+def idle_machine() -> float:
+    """The machine's CPU seconds as an idle machine reports them: never advancing, so the
+    other processes' load reads 0 whatever else runs while the tests do."""
+    return 0.0
+
+
 def measure(numerator_durations, denominator_durations, rounds=4, warmup=0, **kwargs):
     clock, calls = FakeClock(), []
+    kwargs.setdefault("load", idle_machine)
     result = paired_ratio(arm(clock, "N", numerator_durations, calls), arm(clock, "D", denominator_durations, calls),
                           rounds, CPU, warmup, clock=clock, **kwargs)
     return result, calls
+
+
+class BusyMachine:
+    """The machine's CPU seconds when other processes keep ``cores`` cores busy: this
+    process's own CPU time plus ``cores`` per second of the real clock."""
+
+    def __init__(self, cores: float):
+        self.cores, self.start = cores, time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.process_time() + self.cores * (time.perf_counter() - self.start)
+
+
+def test_a_ratio_timed_beside_a_busy_process_is_remeasured_then_marked_unstable():
+    """Consistent rounds (interval 1.0-1.0) on a machine whose other processes use a core:
+    re-measured with more rounds, then kept and marked unstable."""
+    result, calls = measure(cycle([2.0]), cycle([1.0]), rounds=2, load=BusyMachine(1.0))
+    assert result.unstable and result.attempts == 1 + REMEASURES and result.busy
+    assert result.ratio == pytest.approx(2.0) and result.spread == pytest.approx(1.0)
+    assert "other processes used" in result.describe()
+
+
+def test_a_quiet_machine_keeps_a_consistent_ratio():
+    result, _ = measure(cycle([2.0]), cycle([1.0]), rounds=2)
+    assert not result.unstable and result.attempts == 1 and result.other_cores == 0.0
 
 
 # ---------------------------------------------------------------- the interval
@@ -173,7 +206,7 @@ def test_bad_settings_are_refused_before_anything_runs(settings, message):
     rounds, warmup = kwargs.pop("rounds"), kwargs.pop("warmup")
     with pytest.raises(ConfigError, match=message):
         paired_ratio(lambda: calls.append("N"), lambda: calls.append("D"), rounds, CPU, warmup,
-                     clock=FakeClock(), **kwargs)
+                     clock=FakeClock(), load=idle_machine, **kwargs)
     assert calls == []
 
 
@@ -184,7 +217,8 @@ def test_a_round_the_clock_cannot_see_is_refused():
 
 def test_the_real_clock_times_real_work():
     # a hundred times the work: no plausible load makes the geometric mean fall below 1
-    result = paired_ratio(lambda: sum(range(100_000)), lambda: sum(range(1_000)), 3, CPU, warmup=0, remeasures=0)
+    result = paired_ratio(lambda: sum(range(100_000)), lambda: sum(range(1_000)), 3, CPU, warmup=0, remeasures=0,
+                          load=idle_machine)
     assert result.pairs == 3 and result.ratio > 1
 
 
