@@ -12,8 +12,8 @@ holds the paired ratio (``ratios``), its 95% interval and stability
 (``ratio_intervals``) and the dropout operations' share of the step
 (``dropout_ops_share``); the benchmark's docstring says how they are timed. The figure
 shows each ratio as a bar with its interval as an error bar, hatches and labels a ratio
-marked unstable (its rounds disagreed beyond the spread limit even when re-measured:
-not a number to read), marks inside each bar the part of the step the masks themselves
+marked unstable (its rounds disagreed beyond the spread limit, or other processes kept the
+machine busy, even when re-measured: not a number to read), marks inside each bar the part of the step the masks themselves
 take, and prints the numbers it drew.
 """
 from __future__ import annotations

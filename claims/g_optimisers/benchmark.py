@@ -6,9 +6,10 @@ runs written before intervals were recorded have none: ``interval`` and ``unstab
 then None) and the dropout operations' share of the step (``dropout_ops_share``); the
 benchmark's docstring says how they are timed. ``draw`` shows each ratio as a bar with
 its interval as an error bar, hatches and labels a ratio marked unstable (its rounds
-disagreed beyond the spread limit: not a number to read), and marks inside each bar the
-part of the step the masks themselves take. Timings are measured in ``bench/``, never in a claim test: claim G4 reports
-a JSON it is given (``pytest claims/ --claim G4 --benchmark-json-in g4.json``).
+disagreed beyond the spread limit, or other processes kept the machine busy: not a number
+to read), and marks inside each bar the part of the step the masks themselves take.
+Timings are measured in ``bench/``, never in a claim test: claim G4 reports a JSON it is
+given (``pytest claims/ --claim G4 --benchmark-json-in g4.json``).
 """
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def draw(ratios: dict[tuple[str, str], dict[str, dict]]):
         labels.append("95% interval (paired rounds, bootstrap)")
     if any_unstable:
         handles.append(Patch(facecolor="tab:blue", alpha=0.35, hatch="//", edgecolor="tab:red"))
-        labels.append("unstable: rounds disagreed beyond the spread limit")
+        labels.append("unstable: rounds disagreed, or the machine was busy")
     fig.suptitle("G4: training-step time with dropout (0.2 input, 0.5 hidden) over without, per method")
     fig.tight_layout()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2)

@@ -49,8 +49,9 @@ Thresholds, fixed from the sources' words before results were seen:
   reports the with/without ratio per method and checks that every method was timed both
   ways at each shape the benchmark ran; the source states no size to judge a ratio by.
   Each ratio shows its 95% interval; one whose paired rounds disagreed beyond the spread
-  limit even when re-measured (``bench.timing.UNSTABLE_SPREAD``) is marked unstable in
-  the table and named in a note, its number not to be read as a fact.
+  limit (``bench.timing.UNSTABLE_SPREAD``), or that was timed while other processes kept
+  the machine busy (``bench.timing.BUSY_CORES``), even when re-measured, is marked
+  unstable in the table and named in a note, its number not to be read as a fact.
 
 "Training loss" of an epoch is its mean minibatch loss (the curve the lab plots; with
 dropout it is the loss of the thinned nets), without the L2 term; "final" is the last
@@ -342,7 +343,8 @@ HOW_TO_TIME_G4 = ("G4 reports the dropout benchmark: run `pytest bench/ -k G4 --
 
 def _g4_ratio_cell(r: dict) -> str:
     """The ratio, or for one marked unstable the word first: its rounds disagreed beyond the
-    spread limit even when re-measured, so the number is not a fact to read."""
+    spread limit, or other processes kept the machine busy, even when re-measured, so the
+    number is not a fact to read."""
     return f"**unstable** ({r['ratio']:.2f})" if r["unstable"] else f"{r['ratio']:.2f}"
 
 
@@ -384,5 +386,5 @@ def judge_G4(claim, benchmark_json_in) -> None:
                     unstable.append(f"{NAMES[method]} ({shape}, {device})")
     claim.table(f"training-step time with and without dropout ({_g4_timing(ratios)})", "\n".join(rows))
     if unstable:
-        claim.note("unstable timings", "rounds disagreed beyond the spread limit even when re-measured (the machine's "
-                   "load shifted while they were timed); rerun on a quiet machine before reading: " + ", ".join(unstable))
+        claim.note("unstable timings", "rounds disagreed beyond the spread limit, or other processes kept the "
+                   "machine busy, even when re-measured; rerun on a quiet machine before reading: " + ", ".join(unstable))
