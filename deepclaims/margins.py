@@ -15,19 +15,14 @@ import sys
 from pathlib import Path
 
 from deepclaims.report import load_records
-
-
-def edges(part: dict) -> tuple[float, ...]:
-    if part["direction"] == "within":
-        return (part["threshold"] - part["tolerance"], part["threshold"] + part["tolerance"])
-    return (part["threshold"],)
+from deepclaims.verdict import boundaries
 
 
 def margin(part: dict) -> float:
     """Distance from the interval to its nearest boundary: positive when clear of it."""
     low, high = part["interval"]
     gaps = []
-    for edge in edges(part):
+    for edge in boundaries(part["threshold"], part["direction"], part["tolerance"]):
         gaps.append(low - edge if low > edge else edge - high if high < edge else -min(edge - low, high - edge))
     return min(gaps)
 

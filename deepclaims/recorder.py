@@ -20,7 +20,8 @@ from deepclaims.errors import ConfigError
 from deepclaims.figure_check import DPI, figure_problems
 from deepclaims.stats import Estimate
 from deepclaims.effects import SmallestEffect, boundary, seeds_to_decide
-from deepclaims.verdict import CONTRADICTED, NOT_REPRODUCED, REPRODUCED, VERDICTS, Verdict, combine, decide
+from deepclaims.verdict import (CONTRADICTED, NOT_REPRODUCED, REPRODUCED, VERDICTS, Verdict, boundaries, combine,
+                                decide)
 
 CLAIM_ID = re.compile(r"^[A-Z][0-9]+$")
 
@@ -119,7 +120,7 @@ class ClaimRecorder:
         needed = None
         if verdict == NOT_REPRODUCED:
             # The boundary the interval straddles: for an equivalence, the band's nearer edge.
-            edges = (threshold - tolerance, threshold + tolerance) if direction == "within" else (threshold,)
+            edges = boundaries(threshold, direction, tolerance)
             needed = seeds_to_decide(estimate, min(edges, key=lambda edge: abs(edge - estimate.value)))
         v = Verdict(self.claim_id, self.entry.title, self.entry.source, measured, estimate, threshold,
                     direction, verdict, details={k: _plain(val) for k, val in details.items()},
@@ -312,7 +313,7 @@ def _clearance(p: Verdict) -> float:
     width = est.high - est.low
     if est.method == "exact" or width <= 0:
         return float("inf")
-    edges = (p.threshold - p.tolerance, p.threshold + p.tolerance) if p.direction == "within" else (p.threshold,)
+    edges = boundaries(p.threshold, p.direction, p.tolerance)
     return min(abs(bound - edge) for bound in (est.low, est.high) for edge in edges) / width
 
 

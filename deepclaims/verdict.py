@@ -81,6 +81,12 @@ class Verdict:
         return "\n".join(lines)
 
 
+def boundaries(threshold: float, direction: str, tolerance: float | None = None) -> tuple[float, ...]:
+    """The values a part's interval is judged against: the threshold, or for ``within``
+    the two edges of its band."""
+    return (threshold - tolerance, threshold + tolerance) if direction == "within" else (threshold,)
+
+
 def decide(estimate: Estimate, threshold: float, direction: Direction, tolerance: float | None = None) -> str:
     """Verdict for 'the quantity lies <direction> threshold' given its interval."""
     if estimate.degenerate:
