@@ -116,7 +116,7 @@ def _write_ratios(terminalreporter) -> None:
     unstable = [row for row in RATIOS if row.paired is not None and row.paired.unstable]
     if any(row.paired is not None for row in RATIOS):
         terminalreporter.write_line("paired ratios: geometric mean of alternating rounds' ratios, times are each "
-                                    "arm's median round, interval a 95% percentile bootstrap")
+                                    "arm's median round, interval the 95% expanded percentile bootstrap of deepclaims.stats")
     if unstable:
         terminalreporter.write_line(f"UNSTABLE: {len(unstable)} ratio(s) whose interval stayed wider than "
                                     f"x{unstable[0].paired.spread_limit:g} (high / low), or that were timed while "

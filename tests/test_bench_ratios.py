@@ -100,7 +100,8 @@ def test_identical_ratios_give_a_zero_width_interval():
 
 def test_bootstrap_interval_of_three_pairs_is_their_extremes():
     # resampling three log ratios (0, ln 2, ln 4): all three draws equal the smallest with
-    # probability 1/27 = 3.7%, more than the 2.5% tail, so the 95% ends are 1x and 4x
+    # probability 1/27 = 3.7%, more than the tail the expanded interval reads at n = 3
+    # (Phi(-sqrt(3/2) t_2) = 1e-7), so the 95% ends are 1x and 4x
     assert geometric_mean_interval([1.0, 2.0, 4.0])[1:] == pytest.approx((1.0, 4.0))
 
 
