@@ -18,13 +18,19 @@ CPU timings run on one thread, as the claims train (``one_cpu_thread``). Each ra
 engine) comes from alternating paired rounds with a bootstrap interval
 (``bench.timing.paired_ratio``). Timings are never pass/fail thresholds.
 
-Measured on this suite's 2-core CPU machine (torch 2.13 CPU build, one thread, idle;
-``pytest bench/test_E_lenet_bench.py``), engine epoch 0.28 s at 8 seeds, 2.9 s at 64:
+Measured on this suite's 2-core CPU machine (torch 2.13 CPU build, one thread, no other
+job; ``pytest bench/test_E_lenet_bench.py``), two runs at 8 seeds and three at 64 the same
+afternoon, engine epoch
+0.24-0.28 s at 8 seeds and 2.8-3.7 s at 64:
 
-    8 seeds:  seed loop 2.0x [1.98, 2.04], vmap recipe 3.2x [3.14, 3.31], per-seed convs 1.5x
-    64 seeds: seed loop 1.3x [1.21, 1.34], vmap recipe 3.1x [3.08, 3.16], per-seed convs 1.5x
+    8 seeds:  seed loop 2.0-2.2x, vmap recipe 3.2-3.5x, per-seed NCHW convs 1.5-1.8x
+    64 seeds: seed loop 1.2-1.3x, vmap recipe 3.1x [3.08, 3.16], 2.5x [2.43, 2.52] and
+              2.9x [2.74, 3.13]; per-seed NCHW convs 1.2-1.5x
 
-The engine's epoch grows faster than its seeds (10.4x the time for 8x the seeds): at 64
+Each run's interval is narrow, but the runs disagree with each other beyond them: the
+intervals measure the rounds of one run, not the drift of the machine between runs.
+
+The engine's epoch grows faster than its seeds (10-14x the time for 8x the seeds): at 64
 seeds a layer's activations (64 x 32 images x 6 x 28 x 28 floats, 38 MB) leave the CPU's
 caches and the element-wise passes (batch norm, ReLU, pooling, dropout, their backward)
 run at memory bandwidth, which single-seed models, each small enough to stay in cache, do

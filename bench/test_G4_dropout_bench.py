@@ -29,8 +29,9 @@ lists each method's pair together. The arm with dropout records, in ``extra_info
   ``bench.timing.UNSTABLE_SPREAD``, or other processes used more than
   ``bench.timing.BUSY_CORES`` cores while it was timed (``other_cores``), after
   re-measuring with more rounds: the ratio is not to be read as a fact. Measured here
-  beside a CPU-bound job, all ten ratios were marked (other processes 0.8-1.0 cores);
-  idle, all ten were stable, lab shape 1.40-1.47x, ci shape 1.78-1.94x;
+  beside a CPU-bound job, all ten ratios were marked (other processes 0.5-1.0 cores, or
+  too wide an interval); idle, all ten were stable, lab shape 1.36-1.49x, ci shape
+  1.76-2.03x;
 - ``paired_with_dropout_median_s`` / ``paired_without_dropout_median_s``: each arm's
   median paired round (``..._best_s``: its best round, as older runs recorded);
 - ``dropout_ops_share``: the dropout operations alone (drawing and applying the three
