@@ -20,8 +20,7 @@ engine) comes from alternating paired rounds with a bootstrap interval
 
 Measured on this suite's 2-core CPU machine (torch 2.13 CPU build, one thread, no other
 job; ``pytest bench/test_E_lenet_bench.py``), two runs at 8 seeds and three at 64 the same
-afternoon, engine epoch
-0.24-0.28 s at 8 seeds and 2.8-3.7 s at 64:
+afternoon, engine epoch 0.24-0.28 s at 8 seeds and 2.8-3.7 s at 64:
 
     8 seeds:  seed loop 2.0-2.2x, vmap recipe 3.2-3.5x, per-seed NCHW convs 1.5-1.8x
     64 seeds: seed loop 1.2-1.3x, vmap recipe 3.1x [3.08, 3.16], 2.5x [2.43, 2.52] and
