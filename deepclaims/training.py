@@ -256,8 +256,13 @@ EpochHook = Callable[[torch.nn.Module, int], None]
 
 
 def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
-          on_step: StepHook | None = None, on_epoch_end: EpochHook | None = None) -> dict[str, np.ndarray]:
+          on_step: StepHook | None = None, on_epoch_end: EpochHook | None = None,
+          optimizer=None) -> dict[str, np.ndarray]:
     """Train the S seeds of ``model`` on ``data``; returns per-seed histories and final scores.
+
+    ``optimizer`` (anything with ``zero_grad`` and ``step``) replaces the default
+    ``make_optimizer(model.parameters(), config)``, e.g. a
+    ``deepclaims.row_groups.RowGroupOptimiser`` giving groups of rows their own rates.
 
     ``on_step(model, step, losses)`` runs after back-propagation and before the update
     (gradients are in ``.grad``); ``on_epoch_end(model, epoch)`` runs after epoch 0
@@ -271,7 +276,8 @@ def train(model, data: Split, config: TrainConfig, seeds: Sequence[int],
     per_seed_data = data.y_train.dim() == 2
     n = data.y_train.shape[-1]
     rows = torch.arange(model.n_seeds, device=device).unsqueeze(1)
-    optimizer = make_optimizer(model.parameters(), config)
+    if optimizer is None:
+        optimizer = make_optimizer(model.parameters(), config)
     history = np.zeros((model.n_seeds, config.epochs), dtype=np.float64)
     grad_norms = []
     model.train()

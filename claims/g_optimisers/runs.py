@@ -10,6 +10,8 @@ whose mean ``curve_area`` (the mean over epochs of the log10 training loss: the 
 judges, so each method runs at the rate that serves it best by that measure) is lowest is
 used for the judged seeds. A one-point grid skips the search. The search runs inside the
 experiment, once per arm and process, so the chosen rate is cached with the judged runs.
+The grid's rates train side by side as row groups of one model (``_grid_epoch_loss``), each
+group exactly the solo run at its rate.
 
 Data: scikit-learn's 8x8 digits (embedded), CIFAR-10 or Fashion-MNIST from the data folder
 (pixels / 255, flattened); ``train_images`` keeps the first images of the training split
@@ -42,7 +44,9 @@ from deepclaims.dropout import RULES as DROPOUT_RULES
 from deepclaims.dropout import SeedDropout, dropout_layers, seed_masks, set_dropout_rule
 from deepclaims.errors import ConfigError
 from deepclaims.experiment import experiment
-from deepclaims.training import OPTIMISERS, Split, TrainConfig, evaluate, per_seed_accuracy, per_seed_view, train
+from deepclaims.row_groups import RowGroupOptimiser
+from deepclaims.training import (OPTIMISERS, Split, TrainConfig, evaluate, make_optimizer, per_seed_accuracy,
+                                 per_seed_view, train)
 from models.dropout_mlp import DropoutMLPSpec, build_dropout_mlp
 
 TUNING_SEED_START = 1_000_000
@@ -122,12 +126,29 @@ def curve_area(epoch_loss: np.ndarray) -> np.ndarray:
     return np.log10(loss).mean(axis=-1)
 
 
-def _fit(run: GRun, lr: float, seeds: list[int], data: Split):
+def _model(run: GRun, seeds: list[int], data: Split):
     spec = DropoutMLPSpec(in_features=data.x_train.shape[-1], width=run.width, input_rate=run.input_rate,
                           hidden_rate=run.hidden_rate, rule=run.rule)
     model = build_dropout_mlp(spec, seeding.generators(seeds, "init"), seeding.generators(seeds, "dropout"))
-    model = model.to(data.x_train.device)
+    return model.to(data.x_train.device)
+
+
+def _fit(run: GRun, lr: float, seeds: list[int], data: Split):
+    model = _model(run, seeds, data)
     return model, train(model, data, run.train_config(lr), seeds)
+
+
+def _grid_epoch_loss(run: GRun, lrs: list[float], seeds: list[int], data: Split) -> np.ndarray:
+    """Epoch losses [len(lrs), seeds, epochs] of every rate in ``lrs`` on ``seeds``, trained
+    as one model whose row group g is rate g's seeds under its own optimiser
+    (``RowGroupOptimiser``): group g follows exactly the solo run ``_fit(run, lrs[g], seeds,
+    data)`` (tests/test_row_groups.py), in one forward and backward pass per step for the
+    whole grid."""
+    rows = [seed for _ in lrs for seed in seeds]
+    model = _model(run, rows, data)
+    optimiser = RowGroupOptimiser(model.parameters(), [run.train_config(lr) for lr in lrs], make_optimizer)
+    out = train(model, data, run.train_config(lrs[0]), rows, optimizer=optimiser)
+    return out["epoch_loss"].reshape(len(lrs), len(seeds), -1)
 
 
 def _final_loss(epoch_loss: np.ndarray) -> np.ndarray:
@@ -166,8 +187,8 @@ def choose_lr(run: GRun, data: Split) -> tuple[float, np.ndarray]:
         return run.lr * 10 ** run.lr_grid[0], np.zeros(0)
     tuning = list(range(TUNING_SEED_START, TUNING_SEED_START + run.tuning_seeds))
     search = replace(run, epochs=run.tuning_epochs or run.epochs)
-    means = np.array([curve_area(_fit(search, run.lr * 10 ** e, tuning, data)[1]["epoch_loss"]).mean()
-                      for e in run.lr_grid])
+    epoch_loss = _grid_epoch_loss(search, [run.lr * 10 ** e for e in run.lr_grid], tuning, data)
+    means = curve_area(epoch_loss).mean(axis=1)
     return run.lr * 10 ** run.lr_grid[int(np.argmin(means))], means
 
 
