@@ -92,11 +92,11 @@ def test_the_search_picks_the_rate_with_the_lowest_curve_area(monkeypatch):
     t = np.arange(1, 11)
     curves = {1e-3: np.exp(-t / 2.0) + 0.02, 1e-2: 3.0 * np.exp(-t / 2.0) + 0.005, 1e-1: np.full(10, 2.3)}
 
-    def fake_fit(run, lr, seeds, data):
-        key = min(curves, key=lambda k: abs(np.log10(k / lr)))
-        return None, {"epoch_loss": np.tile(curves[key], (len(seeds), 1))}
+    def fake_grid(run, lrs, seeds, data):
+        keys = [min(curves, key=lambda k: abs(np.log10(k / lr))) for lr in lrs]
+        return np.stack([np.tile(curves[key], (len(seeds), 1)) for key in keys])
 
-    monkeypatch.setattr(runs, "_fit", fake_fit)
+    monkeypatch.setattr(runs, "_grid_epoch_loss", fake_grid)
     run = runs.GRun(method="adam", lr=1e-2, lr_grid=(-1.0, 0.0, 1.0), tuning_seeds=4, epochs=10, width=8,
                     weight_decay=0.0)
     lr, means = runs.choose_lr(run, data=None)

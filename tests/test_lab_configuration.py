@@ -381,8 +381,9 @@ def _dense_built(run, seeds, monkeypatch) -> dict:
 
     seen = {}
 
-    def capture(model, data, config, seeds, on_step=None, on_epoch_end=None):
-        seen.update(model=model, data=data, config=config, on_step=on_step, on_epoch_end=on_epoch_end)
+    def capture(model, data, config, seeds, on_step=None, on_epoch_end=None, optimizer=None):
+        seen.update(model=model, data=data, config=config, on_step=on_step, on_epoch_end=on_epoch_end,
+                    optimizer=optimizer)
         raise _Captured
 
     monkeypatch.setattr(shared_runs, "train", capture)
