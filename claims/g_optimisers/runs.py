@@ -321,7 +321,7 @@ def train_adaptive(run: GRun, seeds: list[int]) -> dict[str, np.ndarray]:
     data = data.to(torch.device(run.device))
     lr, tuning_means = searched_lr(run)
     model, out = _fit(run, lr, seeds, data)
-    train_loss, _ = evaluate(model, data.x_train, data.y_train, "ce")
+    train_loss = out["train_loss"]     # ``train`` ends with this evaluation (eval mode, whole training split)
     with ScalingProbe(model, run.rule, seeds) as probe:
         test_loss, test_acc = evaluate(model, data.x_test, data.y_test, "ce")
     _, test_acc_again = evaluate(model, data.x_test, data.y_test, "ce")
