@@ -70,7 +70,8 @@ def train_dense(run: DenseRun, seeds: list[int]) -> dict[str, np.ndarray]:
     step_probe = StepGradientProbe() if run.step_probe else None
     initial = [w.detach().clone() for w in dense_weights(model)]
     # One flat optimiser over all parameters (a single row group): the deep, narrow nets here
-    # have 2 tensors per layer, and updating them in one call each is bitwise the same.
+    # have 2 tensors per layer, and updating them as one tensor takes one call per update
+    # operation instead of one per tensor, with bitwise the same numbers.
     optimizer = RowGroupOptimiser(model.parameters(), [run.train], make_optimizer)
     result = train(model, data, run.train, seeds, on_step=step_probe, on_epoch_end=epoch_probe, optimizer=optimizer)
     result.update(weight_change_since(initial, model))
