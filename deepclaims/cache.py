@@ -13,8 +13,9 @@ refused with a warning and recomputed, never unpickled.
 Experiments over many seeds are computed in fixed-size shards of seeds. Each shard is
 one cache entry, guarded by a file lock: the first worker to ask computes it, any other
 worker that asks at the same time waits on the lock and then reads the file. Workers
-start on different shards, so several workers asking for one large experiment share
-its work. Shards are merged in seed order, so the merged result is the same whoever
+start on different shards and first take every shard no one else holds
+(``start_sharded``), waiting only at the end, so several workers asking for one large
+experiment, or for one plan of many, share its work. Shards are merged in seed order, so the merged result is the same whoever
 computed which shard, and an interrupted run loses at most the shards in flight.
 Writes go to a temporary file that is renamed into place, so a reader never sees half
 a file.
@@ -72,10 +73,12 @@ class ResultCache:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def get(self, experiment: str, config, seeds: Sequence[int], compute: Callable[[], Result],
-            version: str):
+            version: str, wait: bool = True):
         """Return the cached result for this key, computing and storing it if needed.
 
         ``version`` is the code version of what ``compute`` runs (``Experiment.version``).
+        With ``wait`` False, return None at once when another worker holds the entry's lock
+        (it is computing it) instead of waiting for it.
         """
         if not experiment.replace("_", "").replace("-", "").isalnum():
             raise ConfigError(f"experiment name {experiment!r} must be letters, digits, '_' or '-'")
@@ -85,7 +88,10 @@ class ResultCache:
         _refuse_pickles(folder / f"{key}.pkl")
         path = folder / f"{key}{ENTRY_SUFFIX}"
         with open(folder / f"{key}.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one computes, the others wait here, then read
+            try:   # one computes, the others wait here (or pass, without ``wait``), then read
+                fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
             try:
                 fresh = self.recompute and key not in self._computed_this_session
                 if not fresh:
@@ -109,26 +115,23 @@ class ResultCache:
         Shard boundaries depend only on ``seeds`` and ``shard_size``, never on the number
         of workers, so the merged result is the same with or without xdist.
         """
+        return self.start_sharded(experiment, config, seeds, compute, version, shard_size).finish()
+
+    def start_sharded(self, experiment: str, config, seeds: Sequence[int],
+                      compute: Callable[[list[int]], Result], version: str,
+                      shard_size: int = 32) -> "ShardedRun":
+        """``sharded`` in two halves: compute or read every shard no other worker is computing
+        now, and return the run, whose ``finish()`` waits for the rest and merges. A worker
+        that starts every run of a plan before finishing any computes what the others are not
+        computing, instead of queueing behind them on a run they hold."""
         seeds = [int(s) for s in seeds]
         if not seeds:
             raise ConfigError(f"experiment {experiment!r} was asked for no seeds")
         if shard_size < 1:
             raise ConfigError(f"shard_size must be at least 1, got {shard_size}")
-        shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
-        # Start at a worker-dependent shard so concurrent workers spread over the shards.
-        start = self.worker_index % len(shards)
-        order = list(range(start, len(shards))) + list(range(start))
-        results: dict[int, Result] = {}
-        started = time.perf_counter()
-        computed_seeds = 0
-        for done, i in enumerate(order, 1):
-            shard = shards[i]
-            before = len(self.events)
-            results[i] = self.get(experiment, config, shard, lambda s=shard: compute(s), version)
-            if self.events[before:] == [(experiment, "computed")]:
-                computed_seeds += len(shard)
-                self._report_progress(experiment, done, len(shards), computed_seeds, started)
-        return merge_shards([results[i] for i in range(len(shards))], len(seeds))
+        run = ShardedRun(self, experiment, config, seeds, compute, version, shard_size)
+        run.advance(wait=False)
+        return run
 
     def _report_progress(self, experiment: str, done: int, total: int, seeds: int, started: float) -> None:
         """One line per computed shard once an experiment has run for a few seconds."""
@@ -138,6 +141,47 @@ class ResultCache:
         left = elapsed / done * (total - done)
         self.progress(f"{experiment}: shard {done} of {total} done, {seeds / elapsed:.1f} seeds/s, "
                       f"about {left:.0f} s left")
+
+
+class ShardedRun:
+    """One experiment's shards being computed by ``ResultCache.start_sharded``: ``advance``
+    takes every shard it can (all of them when it may wait), ``finish`` merges."""
+
+    def __init__(self, cache: ResultCache, experiment: str, config, seeds: list[int],
+                 compute: Callable[[list[int]], Result], version: str, shard_size: int):
+        self.cache, self.experiment, self.config, self.version = cache, experiment, config, version
+        self.compute, self.n_seeds = compute, len(seeds)
+        self.shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
+        # Start at a worker-dependent shard so concurrent workers spread over the shards.
+        start = cache.worker_index % len(self.shards)
+        self.pending = list(range(start, len(self.shards))) + list(range(start))
+        self.results: dict[int, Result] = {}
+        self.started = time.perf_counter()
+        self.computed_seeds = 0
+
+    def advance(self, wait: bool) -> None:
+        """Take the pending shards in order; without ``wait``, pass over those another
+        worker holds (they stay pending)."""
+        still = []
+        for i in self.pending:
+            shard = self.shards[i]
+            before = len(self.cache.events)
+            result = self.cache.get(self.experiment, self.config, shard, lambda s=shard: self.compute(s),
+                                    self.version, wait=wait)
+            if result is None:
+                still.append(i)
+                continue
+            self.results[i] = result
+            if self.cache.events[before:] == [(self.experiment, "computed")]:
+                self.computed_seeds += len(shard)
+                self.cache._report_progress(self.experiment, len(self.results), len(self.shards),
+                                            self.computed_seeds, self.started)
+        self.pending = still
+
+    def finish(self) -> Result:
+        """Wait for (or read) the shards other workers held, and merge in seed order."""
+        self.advance(wait=True)
+        return merge_shards([self.results[i] for i in range(len(self.shards))], self.n_seeds)
 
 
 def merge_shards(parts: list[Result], n_seeds: int) -> Result:

@@ -350,23 +350,30 @@ class Experiments:
         return capped(select(table, self.fidelity), self.max_seeds)
 
     def run(self, planned: Planned) -> dict:
+        return self.start(planned).finish()
+
+    def start(self, planned: Planned):
+        """The planned run's shards that no other worker holds, computed or read now; the
+        returned run's ``finish()`` waits for the rest (``ResultCache.start_sharded``)."""
         exp = planned.experiment
         version = exp.version
         data_dir = getattr(planned.config, "data_dir", None)
         if data_dir is not None:
             # the key covers what the data folder holds, not only its path
             version += "+data:" + hashlib.sha256(folder_signature(data_dir).encode()).hexdigest()[:16]
-        return self.cache.sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
-                                  lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
+        return self.cache.start_sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
+                                        lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
 
     def run_all(self, plan: Plan) -> dict[str, dict]:
         """Every planned run, each xdist worker starting at a different one (as shards do)
-        so that workers needing the same plan compute its runs side by side instead of
-        waiting on each other's locks; the results keep the plan's order."""
+        and starting every run before waiting on any: a worker computes each run no other
+        worker holds and waits only at the end, so workers needing the same plan split its
+        runs between them (before, the second worker queued behind the first on each run
+        it held); the results keep the plan's order."""
         names = list(plan)
         start = self.cache.worker_index % len(names) if names else 0
-        results = {name: self.run(plan[name]) for name in names[start:] + names[:start]}
-        return {name: results[name] for name in names}
+        started = {name: self.start(plan[name]) for name in names[start:] + names[:start]}
+        return {name: started[name].finish() for name in names}
 
 
 @pytest.fixture(scope="session")

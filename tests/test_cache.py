@@ -1,4 +1,5 @@
 """Result cache: keys, atomic writes, corrupt entries, refused pickles, shards, concurrent workers."""
+import fcntl
 import multiprocessing as mp
 import os
 import pickle
@@ -129,3 +130,34 @@ def test_concurrent_workers_compute_once(tmp_path):
     assert all(p.exitcode == 0 for p in procs)
     assert log.read_text().count("computed") == 1
     assert not list((tmp_path / "cache" / "exp").glob("*.tmp"))
+
+
+def _hold_lock(cache: ResultCache, experiment: str, config, seeds):
+    """Take an entry's lock through a second open file, as another worker computing it would."""
+    folder = cache.root / experiment
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / f"{cache._key(experiment, config, seeds, VERSION)}.lock", "a+")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def test_without_wait_a_held_entry_is_passed_over(tmp_path):
+    cache = ResultCache(tmp_path)
+    held = _hold_lock(cache, "exp", {}, [0])
+    assert cache.get("exp", {}, [0], lambda: {"x": np.zeros(1)}, VERSION, wait=False) is None
+    held.close()
+    assert list(cache.get("exp", {}, [0], lambda: {"x": np.ones(1)}, VERSION, wait=False)["x"]) == [1.0]
+
+
+def test_a_worker_computes_the_free_runs_before_waiting_on_a_held_one(tmp_path):
+    """Run X is held by another worker: starting X then Y computes Y at once, and X only
+    when finished (before start_sharded, the worker queued on X first)."""
+    cache, log = ResultCache(tmp_path), []
+    compute = lambda name: (lambda seeds: log.append(name) or {"x": np.asarray(seeds, dtype=float)})
+    held = _hold_lock(cache, "x_run", {}, [0, 1])
+    x_run = cache.start_sharded("x_run", {}, [0, 1], compute("X"), VERSION, shard_size=2)
+    y_run = cache.start_sharded("y_run", {}, [0, 1], compute("Y"), VERSION, shard_size=2)
+    assert log == ["Y"]
+    held.close()
+    assert list(x_run.finish()["x"]) == [0.0, 1.0] and list(y_run.finish()["x"]) == [0.0, 1.0]
+    assert log == ["Y", "X"]
