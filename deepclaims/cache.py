@@ -15,8 +15,9 @@ one cache entry, guarded by a file lock: the first worker to ask computes it, an
 worker that asks at the same time waits on the lock and then reads the file. Workers
 start on different shards and first take every shard no one else holds
 (``start_sharded``), waiting only at the end, so several workers asking for one large
-experiment, or for one plan of many, share its work. Shards are merged in seed order, so the merged result is the same whoever
-computed which shard, and an interrupted run loses at most the shards in flight.
+experiment, or for one plan of many, share its work. Shards are merged in seed order, so
+the merged result is the same whoever computed which shard, and an interrupted run loses
+at most the shards in flight.
 Writes go to a temporary file that is renamed into place, so a reader never sees half
 a file.
 """
