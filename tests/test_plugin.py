@@ -251,9 +251,20 @@ def test_each_worker_starts_a_plan_at_a_different_run_and_results_keep_the_plan_
     class Cache:
         worker_index = worker
 
-    computed = []
+    class Started:
+        def __init__(self, planned):
+            self.planned = planned
+            events.append(("start", planned))
+
+        def finish(self):
+            events.append(("finish", self.planned))
+            return {"value": self.planned}
+
+    events = []
     experiments = Experiments("ci", 0, None, Cache())
-    experiments.run = lambda planned: computed.append(planned) or {"value": planned}
+    experiments.start = Started
     results = experiments.run_all({"a": "a", "b": "b", "c": "c"})
-    assert computed == order
+    # every run is started (its free shards computed) before any is finished (waited on)
+    assert events[:3] == [("start", name) for name in order]
+    assert {name for kind, name in events[3:]} == {"a", "b", "c"} and all(kind == "finish" for kind, _ in events[3:])
     assert list(results) == ["a", "b", "c"] and results["b"] == {"value": "b"}
