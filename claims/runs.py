@@ -18,7 +18,7 @@ from deepclaims.data.embedded import embedded
 from deepclaims.errors import ConfigError
 from deepclaims.experiment import experiment
 from deepclaims.probes import EpochProbe, StepGradientProbe, activation_stats, dense_weights, relative_change
-from deepclaims.row_groups import RowGroupOptimiser
+from deepclaims.row_groups import flat_optimiser
 from deepclaims.training import TrainConfig, make_optimizer, train
 from models.mlp import DenseSpec, build
 from models.plain_reference import PlainResNet, fit, keras_init_, plain_ffnet
@@ -69,10 +69,10 @@ def train_dense(run: DenseRun, seeds: list[int]) -> dict[str, np.ndarray]:
     epoch_probe = EpochProbe(data.x_train, data.y_train, run.train.loss, keep) if run.epoch_probe else None
     step_probe = StepGradientProbe() if run.step_probe else None
     initial = [w.detach().clone() for w in dense_weights(model)]
-    # One flat optimiser over all parameters (a single row group): the deep, narrow nets here
-    # have 2 tensors per layer, and updating them as one tensor takes one call per update
-    # operation instead of one per tensor, with bitwise the same numbers.
-    optimizer = RowGroupOptimiser(model.parameters(), [run.train], make_optimizer)
+    # One flat optimiser over all parameters: the deep, narrow nets here have 2 tensors per
+    # layer, and updating them as one tensor takes one call per update operation instead of
+    # one per tensor, with bitwise the same numbers.
+    optimizer = flat_optimiser(model.parameters(), run.train, make_optimizer)
     result = train(model, data, run.train, seeds, on_step=step_probe, on_epoch_end=epoch_probe, optimizer=optimizer)
     result.update(weight_change_since(initial, model))
     stats = activation_stats(model, data.x_test)

@@ -70,3 +70,10 @@ class RowGroupOptimiser:
         for alias, group, optimiser in zip(self.aliases, self.groups, self.optimisers):
             alias.grad = grad[group]
             optimiser.step()
+
+
+def flat_optimiser(params: Iterable[torch.nn.Parameter], config, make_optimizer) -> RowGroupOptimiser:
+    """One optimiser over every parameter as a single flat buffer (one row group): for deep
+    nets of many small tensors, one call per update operation instead of one per tensor, with
+    bitwise the numbers of ``make_optimizer(params, config)``."""
+    return RowGroupOptimiser(params, [config], make_optimizer)

@@ -18,7 +18,7 @@ import torch
 from deepclaims import seeding
 from deepclaims.data.embedded import embedded
 from deepclaims.errors import ConfigError
-from deepclaims.row_groups import RowGroupOptimiser
+from deepclaims.row_groups import RowGroupOptimiser, flat_optimiser
 from deepclaims.training import TrainConfig, make_optimizer, train
 from models.dropout_mlp import DropoutMLPSpec, build_dropout_mlp
 from tests.test_optimiser_seed_batching import CONFIGS
@@ -61,6 +61,16 @@ def test_each_group_follows_its_solo_run_bitwise(method):
         solo_loss, solo_weight = _solo(config)
         assert np.array_equal(loss, solo_loss)
         assert np.array_equal(weight, solo_weight)
+
+
+def test_flat_optimiser_matches_one_optimiser_per_parameter():
+    config = METHODS["adam"]
+    model = _model(SEEDS)
+    out = train(model, embedded("digits"), config, SEEDS, optimizer=flat_optimiser(model.parameters(), config,
+                                                                                   make_optimizer))
+    solo_loss, solo_weight = _solo(config)
+    assert np.array_equal(out["epoch_loss"], solo_loss)
+    assert np.array_equal(torch.cat([p.detach().flatten(1) for p in model.parameters()], 1).numpy(), solo_weight)
 
 
 def test_negative_control_rates_in_the_wrong_order_differ():
