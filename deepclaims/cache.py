@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -62,6 +63,9 @@ class ResultCache:
         self.events: list[tuple[str, str]] = []   # (experiment, "computed" | "cached"), in order
         self._taken = 0
         self._computed_this_session: set[str] = set()
+        # Shards of one process may be computed on several threads (``ShardedRun.take``):
+        # the bookkeeping above and the progress lines go through this lock.
+        self.lock = threading.Lock()
 
     def take_events(self) -> list[tuple[str, str]]:
         """The look-ups since the last call (each claim takes those made on its behalf)."""
@@ -81,6 +85,12 @@ class ResultCache:
         With ``wait`` False, return None at once when another worker holds the entry's lock
         (it is computing it) instead of waiting for it.
         """
+        return self.lookup(experiment, config, seeds, compute, version, wait)[0]
+
+    def lookup(self, experiment: str, config, seeds: Sequence[int], compute: Callable[[], Result],
+               version: str, wait: bool = True) -> tuple[Result | None, str | None]:
+        """``get`` and how the result came: ("computed" | "cached"), or (None, None) when
+        another holder had the entry and ``wait`` was False."""
         if not experiment.replace("_", "").replace("-", "").isalnum():
             raise ConfigError(f"experiment name {experiment!r} must be letters, digits, '_' or '-'")
         key = self._key(experiment, config, seeds, version)
@@ -92,21 +102,27 @@ class ResultCache:
             try:   # one computes, the others wait here (or pass, without ``wait``), then read
                 fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return None
+                return None, None
             try:
-                fresh = self.recompute and key not in self._computed_this_session
+                with self.lock:
+                    fresh = self.recompute and key not in self._computed_this_session
                 if not fresh:
                     cached = _read(path)
                     if cached is not None:
-                        self.events.append((experiment, "cached"))
-                        return cached
+                        self._note(experiment, "cached")
+                        return cached, "cached"
                 result = compute()
                 _write_atomic(path, result)
-                self._computed_this_session.add(key)
-                self.events.append((experiment, "computed"))
-                return result
+                with self.lock:
+                    self._computed_this_session.add(key)
+                self._note(experiment, "computed")
+                return result, "computed"
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _note(self, experiment: str, how: str) -> None:
+        with self.lock:
+            self.events.append((experiment, how))
 
     def sharded(self, experiment: str, config, seeds: Sequence[int],
                 compute: Callable[[list[int]], Result], version: str, shard_size: int = 32) -> Result:
@@ -125,14 +141,20 @@ class ResultCache:
         now, and return the run, whose ``finish()`` waits for the rest and merges. A worker
         that starts every run of a plan before finishing any computes what the others are not
         computing, instead of queueing behind them on a run they hold."""
+        run = self.open_sharded(experiment, config, seeds, compute, version, shard_size)
+        run.advance(wait=False)
+        return run
+
+    def open_sharded(self, experiment: str, config, seeds: Sequence[int],
+                     compute: Callable[[list[int]], Result], version: str,
+                     shard_size: int = 32) -> "ShardedRun":
+        """The run ``start_sharded`` returns, before any shard is taken."""
         seeds = [int(s) for s in seeds]
         if not seeds:
             raise ConfigError(f"experiment {experiment!r} was asked for no seeds")
         if shard_size < 1:
             raise ConfigError(f"shard_size must be at least 1, got {shard_size}")
-        run = ShardedRun(self, experiment, config, seeds, compute, version, shard_size)
-        run.advance(wait=False)
-        return run
+        return ShardedRun(self, experiment, config, seeds, compute, version, shard_size)
 
     def _report_progress(self, experiment: str, done: int, total: int, seeds: int, started: float) -> None:
         """One line per computed shard once an experiment has run for a few seconds."""
@@ -145,8 +167,9 @@ class ResultCache:
 
 
 class ShardedRun:
-    """One experiment's shards being computed by ``ResultCache.start_sharded``: ``advance``
-    takes every shard it can (all of them when it may wait), ``finish`` merges."""
+    """One experiment's shards being computed by ``ResultCache.start_sharded``: ``take``
+    computes or reads one shard (threads may take different shards at once), ``advance``
+    takes every shard it can in order (all of them when it may wait), ``finish`` merges."""
 
     def __init__(self, cache: ResultCache, experiment: str, config, seeds: list[int],
                  compute: Callable[[list[int]], Result], version: str, shard_size: int):
@@ -155,29 +178,37 @@ class ShardedRun:
         self.shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
         # Start at a worker-dependent shard so concurrent workers spread over the shards.
         start = cache.worker_index % len(self.shards)
-        self.pending = list(range(start, len(self.shards))) + list(range(start))
+        self.order = list(range(start, len(self.shards))) + list(range(start))
         self.results: dict[int, Result] = {}
         self.started = time.perf_counter()
         self.computed_seeds = 0
 
-    def advance(self, wait: bool) -> None:
-        """Take the pending shards in order; without ``wait``, pass over those another
-        worker holds (they stay pending)."""
-        still = []
-        for i in self.pending:
-            shard = self.shards[i]
-            before = len(self.cache.events)
-            result = self.cache.get(self.experiment, self.config, shard, lambda s=shard: self.compute(s),
-                                    self.version, wait=wait)
-            if result is None:
-                still.append(i)
-                continue
+    @property
+    def pending(self) -> list[int]:
+        """The shards not yet taken, in this worker's order."""
+        return [i for i in self.order if i not in self.results]
+
+    def take(self, i: int, wait: bool) -> bool:
+        """Compute or read shard ``i``; without ``wait``, return False at once when another
+        worker holds it (it stays pending)."""
+        shard = self.shards[i]
+        result, how = self.cache.lookup(self.experiment, self.config, shard, lambda: self.compute(shard),
+                                        self.version, wait=wait)
+        if result is None:
+            return False
+        with self.cache.lock:
             self.results[i] = result
-            if self.cache.events[before:] == [(self.experiment, "computed")]:
+            if how == "computed":
                 self.computed_seeds += len(shard)
                 self.cache._report_progress(self.experiment, len(self.results), len(self.shards),
                                             self.computed_seeds, self.started)
-        self.pending = still
+        return True
+
+    def advance(self, wait: bool) -> None:
+        """Take the pending shards in order; without ``wait``, pass over those another
+        worker holds (they stay pending)."""
+        for i in self.pending:
+            self.take(i, wait)
 
     def finish(self) -> Result:
         """Wait for (or read) the shards other workers held, and merge in seed order."""

@@ -74,6 +74,12 @@ class Experiment:
     shard_size: int = 32
     scale: Callable[[Any], float] | None = None
     two_step: Callable[[Any], Any] | None = None   # twice one_step's work, for the time estimate
+    # True: its shards may run on threads beside other shards of the process (see
+    # ``plugin.Experiments.run_all``). Only for computations that draw every random number
+    # from the seeds' own generators and touch no other process-wide state (the global
+    # generator, thread settings), and whose ops are large enough to run while another
+    # thread holds Python's lock: a launch-bound net would only trade the lock back and forth.
+    concurrent: bool = False
 
     def work_ratio(self, config) -> float:
         """How many times ``one_step(config)``'s work the full ``config`` is, per seed (the
@@ -107,10 +113,11 @@ class Experiment:
 
 def experiment(name: str, *, one_step: Callable[[Any], Any], size: Callable[[Any], tuple[int, int]],
                shard_size: int = 32, scale: Callable[[Any], float] | None = None,
-               two_step: Callable[[Any], Any] | None = None) -> Callable[[Callable], Experiment]:
+               two_step: Callable[[Any], Any] | None = None,
+               concurrent: bool = False) -> Callable[[Callable], Experiment]:
     """Decorator: ``@experiment("A_train", one_step=..., size=...)`` over ``compute(config, seeds)``."""
     def wrap(compute: Callable[[Any, list[int]], Result]) -> Experiment:
-        return Experiment(name, compute, one_step, size, shard_size, scale, two_step)
+        return Experiment(name, compute, one_step, size, shard_size, scale, two_step, concurrent)
     return wrap
 
 

@@ -19,6 +19,7 @@ import pytest
 from deepclaims import console, workers
 from deepclaims.cache import ResultCache
 from deepclaims.data.real import folder_signature
+from deepclaims.errors import ConfigError
 from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
 from deepclaims.fidelity import FIDELITIES, capped, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
@@ -78,6 +79,10 @@ def pytest_addoption(parser):
     group.addoption("--max-seeds", default=None, type=positive_int, metavar="N",
                     help="train every seed count of the tier on at most N seeds: the tier's configurations with "
                          "less power (a quicker look; the header and the report say so)")
+    group.addoption("--parallel-runs", default=None, type=positive_int, metavar="N",
+                    help="on a CPU, compute up to N shards of the experiments that allow it (E, F, G) at once, "
+                         "each on its own thread (default: the CPU threads this process may use: all cores, "
+                         "or its share under -n); numbers are the same for every N")
     group.addoption("--benchmark-json-in", default=None, type=benchmark_json, metavar="FILE",
                     help="a pytest-benchmark JSON (from pytest bench/ --benchmark-json) whose timings claims "
                          "report (G4); without it those claims are skipped")
@@ -335,16 +340,20 @@ class Experiments:
 
     ``tier(table)`` picks a topic's configuration tier for this run's fidelity;
     ``run(planned)`` computes a planned experiment over its seeds from the seed base,
-    sharded through the result cache.
+    sharded through the result cache; ``run_all(plan)`` computes a plan's runs, up to
+    ``parallel_runs`` shards at once on threads where the experiment allows it.
     """
 
     def __init__(self, fidelity: str, seed_base: int, environment: RunEnvironment, cache: ResultCache,
-                 max_seeds: int | None = None):
+                 max_seeds: int | None = None, parallel_runs: int = 1):
+        if parallel_runs < 1:
+            raise ConfigError(f"parallel_runs must be at least 1, got {parallel_runs}")
         self.fidelity = fidelity
         self.seed_base = seed_base
         self.environment = environment
         self.cache = cache
         self.max_seeds = max_seeds
+        self.parallel_runs = parallel_runs
 
     def tier(self, table):
         return capped(select(table, self.fidelity), self.max_seeds)
@@ -355,31 +364,89 @@ class Experiments:
     def start(self, planned: Planned):
         """The planned run's shards that no other worker holds, computed or read now; the
         returned run's ``finish()`` waits for the rest (``ResultCache.start_sharded``)."""
+        run = self.open(planned)
+        run.advance(wait=False)
+        return run
+
+    def open(self, planned: Planned):
+        """The planned run through the result cache, before any shard is taken."""
         exp = planned.experiment
         version = exp.version
         data_dir = getattr(planned.config, "data_dir", None)
         if data_dir is not None:
             # the key covers what the data folder holds, not only its path
             version += "+data:" + hashlib.sha256(folder_signature(data_dir).encode()).hexdigest()[:16]
-        return self.cache.start_sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
-                                        lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
+        return self.cache.open_sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
+                                       lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
 
     def run_all(self, plan: Plan) -> dict[str, dict]:
         """Every planned run, each xdist worker starting at a different one (as shards do)
         and starting every run before waiting on any: a worker computes each run no other
         worker holds and waits only at the end, so workers needing the same plan split its
         runs between them (before, the second worker queued behind the first on each run
-        it held); the results keep the plan's order."""
+        it held); the results keep the plan's order.
+
+        With ``parallel_runs`` above 1 on a CPU, the shards of the runs whose experiment is
+        ``concurrent`` are first taken by that many threads at once (``take_concurrently``).
+        Each op still runs on one thread, so every number is what one thread computes."""
         names = list(plan)
         start = self.cache.worker_index % len(names) if names else 0
-        started = {name: self.start(plan[name]) for name in names[start:] + names[:start]}
+        order = names[start:] + names[:start]
+        opened = {}
+        if self.parallel_runs > 1 and self.environment.device == "cpu":
+            opened = {name: self.open(plan[name]) for name in order if plan[name].experiment.concurrent}
+            take_concurrently(list(opened.values()), self.parallel_runs)
+        started = {name: opened.get(name) or self.start(plan[name]) for name in order}
         return {name: started[name].finish() for name in names}
+
+
+def take_concurrently(runs: list, threads: int) -> None:
+    """Take every pending shard of ``runs`` (``ShardedRun``) on up to ``threads`` threads,
+    passing over shards another worker holds (their ``finish`` waits for them).
+
+    The threads run at one intra-op thread each (as ``training.one_cpu_thread`` pins an
+    experiment): they only overlap independent ops, never split one, so each number is
+    computed as on one thread alone. An error in a shard, or an interrupt (Ctrl-C), cancels
+    the shards not yet started and is raised once the running ones end; every shard done
+    is in the cache."""
+    import torch
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    from deepclaims.training import one_cpu_thread
+
+    tasks = [(run, i) for run in runs for i in run.pending]
+    if len(tasks) < 2:
+        return
+    with one_cpu_thread("cpu"):
+        pool = ThreadPoolExecutor(min(threads, len(tasks)), initializer=torch.set_num_threads, initargs=(1,),
+                                  thread_name_prefix="deepclaims-shard")
+        try:
+            futures = [pool.submit(run.take, i, False) for run, i in tasks]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done():
+                    future.result()     # raises the shard's error
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 @pytest.fixture(scope="session")
 def experiments(pytestconfig, fidelity, seed_base, device, data_folders_found, result_cache) -> Experiments:
     return Experiments(fidelity, seed_base, RunEnvironment(str(device), data_folders=data_folders_found),
-                       result_cache, pytestconfig.getoption("--max-seeds"))
+                       result_cache, pytestconfig.getoption("--max-seeds"), parallel_runs(pytestconfig))
+
+
+def parallel_runs(config) -> int:
+    """--parallel-runs, else the CPU threads this process may use (all cores, or the share
+    ``pytest_configure`` gave this xdist worker)."""
+    chosen = config.getoption("--parallel-runs")
+    if chosen is not None:
+        return chosen
+    import torch
+
+    return max(1, torch.get_num_threads())
 
 
 @pytest.fixture(scope="session")

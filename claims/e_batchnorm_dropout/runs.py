@@ -114,7 +114,10 @@ def two_steps(config: LeNetRun) -> LeNetRun:
     return replace(one_step(config), train_size=2 * config.train.batch_size)
 
 
-@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16, scale=work_ratio, two_step=two_steps)
+# concurrent: every draw comes from the seeds' generators (the plain reference's default
+# initialisation draws from the global one, but its weights are overwritten and nothing reads it).
+@experiment("E_lenet", one_step=one_step, size=one_training, shard_size=16, scale=work_ratio,
+            two_step=two_steps, concurrent=True)
 def train_lenet(config: LeNetRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train the arm for every seed at once; per seed: scores, loss history, each BN layer's
     learned gamma and beta, and the probes the configuration asks for."""

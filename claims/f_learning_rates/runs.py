@@ -239,7 +239,8 @@ def two_steps(config: LRScheduleRun) -> LRScheduleRun:
     return replace(one_step(config), subset=2 * config.batch_size)
 
 
-@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=16, scale=work_ratio, two_step=two_steps)
+@experiment("F_lr_schedules", one_step=one_step, size=size, shard_size=8, scale=work_ratio, two_step=two_steps,
+            concurrent=True)   # every draw comes from the seeds' generators
 def lr_schedules(config: LRScheduleRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Range test, sweep and schedule arms for each seed; arrays [seeds, ...]."""
     train_test, train_val, described = load_data(config)

@@ -314,7 +314,7 @@ def two_steps(run: GRun) -> GRun:
 
 
 @experiment("G_optimiser_training", one_step=one_step, size=run_size, shard_size=32, scale=work_ratio,
-            two_step=two_steps)
+            two_step=two_steps, concurrent=True)   # every draw comes from the seeds' generators
 def train_adaptive(run: GRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Search the learning rate, train the seeds, and evaluate them (see the module docstring)."""
     data, description = run_data(run)
