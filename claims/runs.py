@@ -58,7 +58,9 @@ def one_training(config) -> tuple[int, int]:
 DENSE_SHARD = 256
 
 
-@experiment("dense_training", one_step=one_epoch, size=one_training, shard_size=DENSE_SHARD)
+# concurrent: every draw comes from the seeds' generators (unlike the plain reference below,
+# which seeds the global one).
+@experiment("dense_training", one_step=one_epoch, size=one_training, shard_size=DENSE_SHARD, concurrent=True)
 def train_dense(run: DenseRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train ``run`` for every seed at once and record its probes, per seed."""
     device = torch.device(run.device)

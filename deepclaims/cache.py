@@ -174,7 +174,7 @@ class ShardedRun:
     def __init__(self, cache: ResultCache, experiment: str, config, seeds: list[int],
                  compute: Callable[[list[int]], Result], version: str, shard_size: int):
         self.cache, self.experiment, self.config, self.version = cache, experiment, config, version
-        self.compute, self.n_seeds = compute, len(seeds)
+        self.compute, self.seeds, self.n_seeds = compute, seeds, len(seeds)
         self.shards = [seeds[i:i + shard_size] for i in range(0, len(seeds), shard_size)]
         # Start at a worker-dependent shard so concurrent workers spread over the shards.
         start = cache.worker_index % len(self.shards)
@@ -182,6 +182,11 @@ class ShardedRun:
         self.results: dict[int, Result] = {}
         self.started = time.perf_counter()
         self.computed_seeds = 0
+
+    @property
+    def key(self) -> tuple:
+        """What identifies the run: the experiment, its configuration, seeds and code version."""
+        return self.experiment, config_fingerprint(self.config), tuple(self.seeds), self.version
 
     @property
     def pending(self) -> list[int]:

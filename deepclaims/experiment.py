@@ -77,8 +77,9 @@ class Experiment:
     # True: its shards may run on threads beside other shards of the process (see
     # ``plugin.Experiments.run_all``). Only for computations that draw every random number
     # from the seeds' own generators and touch no other process-wide state (the global
-    # generator, thread settings), and whose ops are large enough to run while another
-    # thread holds Python's lock: a launch-bound net would only trade the lock back and forth.
+    # generator, thread settings). Torch ops release Python's lock, so even launch-bound
+    # nets overlap: on two threads A's lab pair trained 1.27x and D's width-2 runs 1.58x as
+    # fast as one after the other, G's dropout arms 1.88x.
     concurrent: bool = False
 
     def work_ratio(self, config) -> float:

@@ -13,11 +13,12 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from deepclaims import console, workers
-from deepclaims.cache import ResultCache
+from deepclaims.cache import ResultCache, ShardedRun
 from deepclaims.data.real import folder_signature
 from deepclaims.errors import ConfigError
 from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
@@ -80,9 +81,9 @@ def pytest_addoption(parser):
                     help="train every seed count of the tier on at most N seeds: the tier's configurations with "
                          "less power (a quicker look; the header and the report say so)")
     group.addoption("--parallel-runs", default=None, type=positive_int, metavar="N",
-                    help="on a CPU, compute up to N shards of the experiments that allow it (E, F, G) at once, "
-                         "each on its own thread (default: the CPU threads this process may use: all cores, "
-                         "or its share under -n); numbers are the same for every N")
+                    help="on a CPU, compute up to N shards of the experiments that allow it (all but C's and the "
+                         "plain references) at once, each on its own thread (default: the CPU threads this process "
+                         "may use: all cores, or its share under -n); numbers are the same for every N")
     group.addoption("--benchmark-json-in", default=None, type=benchmark_json, metavar="FILE",
                     help="a pytest-benchmark JSON (from pytest bench/ --benchmark-json) whose timings claims "
                          "report (G4); without it those claims are skipped")
@@ -354,6 +355,8 @@ class Experiments:
         self.cache = cache
         self.max_seeds = max_seeds
         self.parallel_runs = parallel_runs
+        self._prefetched: dict[tuple, ShardedRun] = {}     # runs ``prefetch`` took, until a plan opens them
+        self._prefetched_groups: set[str] = set()
 
     def tier(self, table):
         return capped(select(table, self.fidelity), self.max_seeds)
@@ -369,15 +372,37 @@ class Experiments:
         return run
 
     def open(self, planned: Planned):
-        """The planned run through the result cache, before any shard is taken."""
+        """The planned run through the result cache, before any shard is taken (or, once,
+        the run ``prefetch`` took for it, with its shards)."""
         exp = planned.experiment
         version = exp.version
         data_dir = getattr(planned.config, "data_dir", None)
         if data_dir is not None:
             # the key covers what the data folder holds, not only its path
             version += "+data:" + hashlib.sha256(folder_signature(data_dir).encode()).hexdigest()[:16]
-        return self.cache.open_sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
-                                       lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
+        run = self.cache.open_sharded(exp.name, planned.config, planned.seed_list(self.seed_base),
+                                      lambda seeds: exp(planned.config, seeds), version, exp.shard_size)
+        return self._prefetched.pop(run.key, run)
+
+    def _parallel(self) -> bool:
+        return self.parallel_runs > 1 and self.environment.device == "cpu"
+
+    def prefetch(self, group: str, plans: Callable[[], list[Plan]]) -> None:
+        """Once per ``group`` (a topic), take the shards of every concurrent run in ``plans()``
+        on ``parallel_runs`` threads together, so that the threads stay busy across the
+        plans of several fixtures (one plan of five runs on two threads would leave one idle
+        for a fifth of it). The runs wait for ``open``; nothing happens without parallel runs."""
+        if not self._parallel() or group in self._prefetched_groups:
+            return
+        self._prefetched_groups.add(group)
+        runs = {}
+        for plan in plans():
+            for planned in plan.values():
+                if planned.experiment.concurrent:
+                    run = self.open(planned)
+                    runs[run.key] = run
+        take_concurrently(list(runs.values()), self.parallel_runs)
+        self._prefetched.update(runs)
 
     def run_all(self, plan: Plan) -> dict[str, dict]:
         """Every planned run, each xdist worker starting at a different one (as shards do)
@@ -393,7 +418,7 @@ class Experiments:
         start = self.cache.worker_index % len(names) if names else 0
         order = names[start:] + names[:start]
         opened = {}
-        if self.parallel_runs > 1 and self.environment.device == "cpu":
+        if self._parallel():
             opened = {name: self.open(plan[name]) for name in order if plan[name].experiment.concurrent}
             take_concurrently(list(opened.values()), self.parallel_runs)
         started = {name: opened.get(name) or self.start(plan[name]) for name in order}

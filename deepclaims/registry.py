@@ -124,14 +124,29 @@ class Topic:
             return experiments.tier(tiers)
         setattr(module, self.tier_fixture, pytest.fixture(scope="session", name=self.tier_fixture)(tier))
         for name, plan in self.plans.items():
-            setattr(module, name, pytest.fixture(scope="session", name=name)(_plan_fixture(plan, tiers)))
+            setattr(module, name, pytest.fixture(scope="session", name=name)(self._plan_fixture(plan)))
         return module
 
+    def _plan_fixture(self, plan: PlanFunction):
+        """The fixture computing ``plan``. Whichever of the topic's plan fixtures a session
+        asks for first has ``Experiments.prefetch`` take every plan that the session's
+        selected claims of the topic name, so parallel runs share their threads across them."""
+        def run_plan(experiments, request):
+            tier = experiments.tier(self.tiers)
+            experiments.prefetch(self.letter, lambda: [self.plans[name](tier, experiments.environment)
+                                                       for name in self.plans_named(request.session.items)])
+            return experiments.run_all(plan(tier, experiments.environment))
+        return run_plan
 
-def _plan_fixture(plan: PlanFunction, tiers: Mapping[str, Any]):
-    def run_plan(experiments):
-        return experiments.run_all(plan(experiments.tier(tiers), experiments.environment))
-    return run_plan
+    def plans_named(self, items: Iterable) -> list[str]:
+        """The topic's plan fixtures that the claims among ``items`` (the session's tests)
+        name, in the topic's order."""
+        named: set[str] = set()
+        for item in items:
+            spec = getattr(getattr(item, "callspec", None), "params", {}).get("spec")
+            if isinstance(spec, ClaimSpec) and spec.topic == self.letter:
+                named.update(spec.fixture_names())
+        return [name for name in self.plans if name in named]
 
 
 def _parameters(fn: Callable) -> list[str]:

@@ -83,9 +83,24 @@ def test_a_failing_shard_is_raised_and_the_finished_ones_are_kept(tmp_path):
             "bad": Planned(concurrent_sleep, Sleep(fail=True), 2)}
     with pytest.raises(RuntimeError, match="planted failure"):
         runner.run_all(plan)
-    runner.cache.take_events()
-    runner.run_all({"good": plan["good"]})
-    assert runner.cache.take_events() == [("T_concurrent_sleep", "cached")]
+    again = _runner(tmp_path, 2)
+    again.run_all({"good": plan["good"]})
+    assert again.cache.take_events() == [("T_concurrent_sleep", "cached")]
+
+
+def test_prefetch_takes_several_plans_together_once_and_hands_the_runs_over(tmp_path):
+    runner = _runner(tmp_path, 4)
+    plans = [{"a": Planned(concurrent_sleep, Sleep(), 4)}, {"b": Planned(concurrent_sleep, Sleep(seconds=0.31), 4)},
+             {"serial": Planned(serial_sleep, Sleep(seconds=0.0), 2)}]
+    started = time.perf_counter()
+    runner.prefetch("T", lambda: plans)
+    assert time.perf_counter() - started < 2 * 0.31 + 0.3     # the two plans' four shards side by side
+    assert runner.cache.take_events() == [("T_concurrent_sleep", "computed")] * 4
+    runner.prefetch("T", lambda: pytest.fail("a group is prefetched once"))
+    results = [runner.run_all(plan) for plan in plans]
+    assert runner.cache.take_events() == [("T_serial_sleep", "computed")]    # the others were handed over
+    assert list(results[1]["b"]["seed"]) == [0, 1, 2, 3] and not results[1]["b"]["main"].any()
+    assert results[2]["serial"]["main"].all()
 
 
 def test_parallel_runs_below_one_is_refused(tmp_path):

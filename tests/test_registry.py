@@ -57,6 +57,32 @@ def test_topics_refuse_positional_tiers_and_missing_fidelities():
         Topic(letter="Z", name="z", tiers={}, plans={}, specs=())
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Tier:
+    epochs: int = 1
+
+
+def _judge_two(claim, z_first, z_second):
+    pass
+
+
+def test_a_topic_prefetches_the_plans_its_selected_claims_name():
+    """``plans_named`` reads the session's claim tests: Z1 names z_first, Z2 z_first and
+    z_second, Y1 is another topic's; z_unused is named by no claim."""
+    z1, z2 = ClaimSpec(id="Z1", judge=lambda claim, z_first: None), ClaimSpec(id="Z2", judge=_judge_two)
+    topic = Topic(letter="Z", name="z", tiers={f: _Tier() for f in ("smoke", "ci", "lab")},
+                  plans={name: lambda tier, env: {} for name in ("z_unused", "z_second", "z_first")}, specs=(z1, z2))
+
+    class Item:
+        def __init__(self, spec):
+            self.callspec = type("CallSpec", (), {"params": {"spec": spec}})()
+
+    other = ClaimSpec(id="Y1", judge=lambda claim, z_second: None)
+    assert topic.plans_named([Item(z1), Item(other), object()]) == ["z_first"]
+    assert topic.plans_named([Item(z1), Item(z2)]) == ["z_second", "z_first"]     # the topic's order
+    assert topic.plans_named([]) == []
+
+
 def test_claim_selection_reads_ids_and_topic_letters():
     assert parse_claim_selection("A5, C") == ("A5", "C")
     assert selected("C3", ("A5", "C")) and selected("A5", ("A5",)) and not selected("A50", ("A5",))

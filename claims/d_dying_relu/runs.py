@@ -147,7 +147,8 @@ def collapse_size(config: CollapseRun) -> tuple[int, int]:
     return len(config.targets) * len(config.arms), config.epochs
 
 
-@experiment("D_collapse", one_step=collapse_one_epoch, size=collapse_size, shard_size=COLLAPSE_SHARD)
+@experiment("D_collapse", one_step=collapse_one_epoch, size=collapse_size, shard_size=COLLAPSE_SHARD,
+            concurrent=True)   # every draw comes from the seeds' generators
 def train_collapse(config: CollapseRun, seeds: list[int]) -> dict[str, np.ndarray]:
     """Train every (seed, target, arm) net; arrays are [seeds, targets, arms(, checkpoints)]."""
     device = torch.device(config.device)
@@ -216,7 +217,8 @@ def no_training(config: BornDeadGrid) -> tuple[int, int]:
     return 0, 0
 
 
-@experiment("D_born_dead", one_step=as_drawn, size=no_training, shard_size=BORN_DEAD_SHARD)
+@experiment("D_born_dead", one_step=as_drawn, size=no_training, shard_size=BORN_DEAD_SHARD,
+            concurrent=True)   # every draw comes from the seeds' generators
 def born_dead_by_depth(config: BornDeadGrid, seeds: list[int]) -> dict[str, np.ndarray]:
     """[seeds, widths, depths] booleans: is the net of ``d`` hidden layers born dead?
 
