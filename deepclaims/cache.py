@@ -17,7 +17,9 @@ start on different shards and first take every shard no one else holds
 (``start_sharded``), waiting only at the end, so several workers asking for one large
 experiment, or for one plan of many, share its work. Shards are merged in seed order, so
 the merged result is the same whoever computed which shard, and an interrupted run loses
-at most the shards in flight.
+at most the shards in flight. Within one process, threads may take different shards at
+once (``ShardedRun.take``, driven by ``plugin.take_concurrently``); the cache's
+bookkeeping goes through its lock.
 Writes go to a temporary file that is renamed into place, so a reader never sees half
 a file.
 """
