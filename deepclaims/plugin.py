@@ -390,7 +390,7 @@ class Experiments:
     def prefetch(self, group: str, plans: Callable[[], list[Plan]]) -> None:
         """Once per ``group`` (a topic), take the shards of every concurrent run in ``plans()``
         on ``parallel_runs`` threads together, so that the threads stay busy across the
-        plans of several fixtures (one plan of five runs on two threads would leave one idle
+        plans of several fixtures (one plan of five runs on two threads can leave one idle
         for a fifth of it). The runs wait for ``open``; nothing happens without parallel runs."""
         if not self._parallel() or group in self._prefetched_groups:
             return

@@ -1,10 +1,11 @@
 """Shards of ``concurrent`` experiments computed on threads (``plugin.Experiments.run_all``
 with ``parallel_runs`` > 1, ``plugin.take_concurrently``): the same numbers as one at a
 time, each shard pinned to one intra-op thread, the others left in the main thread, errors
-raised with the finished shards kept, and --parallel-runs checked at start-up.
+raised with the finished shards kept, a topic's plans prefetched together, and a count
+below one refused (--parallel-runs parses as --max-seeds does).
 
 The bitwise check trains G's real experiment (the MLP with dropout, per-seed masks and an
-adaptive method) at a small size, two runs at once against one after the other; its
+adaptive method) at a small size, three runs on three threads against one after another; its
 negative control plants a shared generator, which threads interleave, and requires the
 comparison to fail.
 """
