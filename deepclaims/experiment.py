@@ -77,9 +77,9 @@ class Experiment:
     # True: its shards may run on threads beside other shards of the process (see
     # ``plugin.Experiments.run_all``). Only for computations that draw every random number
     # from the seeds' own generators and touch no other process-wide state (the global
-    # generator, thread settings). Torch ops release Python's lock, so even launch-bound
-    # nets overlap: on two threads A's lab pair trained 1.27x and D's width-2 runs 1.58x as
-    # fast as one after the other, G's dropout arms 1.88x.
+    # generator, thread settings). Torch ops release Python's lock, so runs overlap: on two
+    # threads G's dropout arms trained 1.88x and D's width-2 runs 1.58x as fast as one after
+    # the other (A's deep width-5 nets, mostly Python's per-op work, gained little: 87 -> 85 s).
     concurrent: bool = False
 
     def work_ratio(self, config) -> float:
