@@ -14,7 +14,7 @@ Experiments over many seeds are computed in fixed-size shards of seeds. Each sha
 one cache entry, guarded by a file lock: the first worker to ask computes it, any other
 worker that asks at the same time waits on the lock and then reads the file. Workers
 start on different shards and first take every shard no one else holds
-(``start_sharded``), waiting only at the end, so several workers asking for one large
+(``ShardedRun.advance`` without waiting), waiting only at the end, so several workers asking for one large
 experiment, or for one plan of many, share its work. Shards are merged in seed order, so
 the merged result is the same whoever computed which shard, and an interrupted run loses
 at most the shards in flight. Within one process, threads may take different shards at
@@ -134,23 +134,17 @@ class ResultCache:
         Shard boundaries depend only on ``seeds`` and ``shard_size``, never on the number
         of workers, so the merged result is the same with or without xdist.
         """
-        return self.start_sharded(experiment, config, seeds, compute, version, shard_size).finish()
-
-    def start_sharded(self, experiment: str, config, seeds: Sequence[int],
-                      compute: Callable[[list[int]], Result], version: str,
-                      shard_size: int = 32) -> "ShardedRun":
-        """``sharded`` in two halves: compute or read every shard no other worker is computing
-        now, and return the run, whose ``finish()`` waits for the rest and merges. A worker
-        that starts every run of a plan before finishing any computes what the others are not
-        computing, instead of queueing behind them on a run they hold."""
         run = self.open_sharded(experiment, config, seeds, compute, version, shard_size)
         run.advance(wait=False)
-        return run
+        return run.finish()
 
     def open_sharded(self, experiment: str, config, seeds: Sequence[int],
                      compute: Callable[[list[int]], Result], version: str,
                      shard_size: int = 32) -> "ShardedRun":
-        """The run ``start_sharded`` returns, before any shard is taken."""
+        """``sharded`` in parts: the run, before any shard is taken. Its ``advance(wait=False)``
+        computes or reads every shard no other worker is computing now, ``finish()`` waits for
+        the rest and merges: a worker that advances every run of a plan before finishing any
+        computes what the others are not computing, instead of queueing behind them."""
         seeds = [int(s) for s in seeds]
         if not seeds:
             raise ConfigError(f"experiment {experiment!r} was asked for no seeds")
@@ -169,7 +163,7 @@ class ResultCache:
 
 
 class ShardedRun:
-    """One experiment's shards being computed by ``ResultCache.start_sharded``: ``take``
+    """One experiment's shards being computed (``ResultCache.open_sharded``): ``take``
     computes or reads one shard (threads may take different shards at once), ``advance``
     takes every shard it can in order (all of them when it may wait), ``finish`` merges."""
 

@@ -24,7 +24,7 @@ from deepclaims.errors import ConfigError
 from deepclaims.experiment import Plan, Planned, RunEnvironment, project_version
 from deepclaims.fidelity import FIDELITIES, capped, select
 from deepclaims.recorder import CLAIM_ID, CatalogueEntry, ClaimRecorder, Expectation
-from deepclaims.registry import parse_claim_selection, selected
+from deepclaims.registry import parse_claim_selection, selected, spec_of
 from deepclaims.report import combine_same_claim, write_reports
 from deepclaims.startup import (StartupError, data_folders, data_roots, resolve_device, scan_data,
                                 writable_folder)
@@ -172,8 +172,7 @@ def pytest_collection_modifyitems(config, items):
     """``--claim A5,C`` keeps the claim tests with those catalogue IDs (or topic letters);
     each claim test also answers ``-k`` to its topic's name and short title."""
     for item in items:
-        spec = getattr(getattr(item, "callspec", None), "params", {}).get("spec")
-        for word in getattr(spec, "keywords", ()):
+        for word in getattr(spec_of(item), "keywords", ()):
             item.extra_keyword_matches.add(word)
     selection = config.getoption("--claim")
     if not selection:
@@ -366,7 +365,7 @@ class Experiments:
 
     def start(self, planned: Planned):
         """The planned run's shards that no other worker holds, computed or read now; the
-        returned run's ``finish()`` waits for the rest (``ResultCache.start_sharded``)."""
+        returned run's ``finish()`` waits for the rest (``ResultCache.open_sharded``)."""
         run = self.open(planned)
         run.advance(wait=False)
         return run
@@ -395,8 +394,12 @@ class Experiments:
         if not self._parallel() or group in self._prefetched_groups:
             return
         self._prefetched_groups.add(group)
+        self._take_together(plans())
+
+    def _take_together(self, plans: list[Plan]) -> None:
+        """Take the concurrent runs of ``plans`` on the threads and keep them for ``open``."""
         runs = {}
-        for plan in plans():
+        for plan in plans:
             for planned in plan.values():
                 if planned.experiment.concurrent:
                     run = self.open(planned)
@@ -412,16 +415,14 @@ class Experiments:
         it held); the results keep the plan's order.
 
         With ``parallel_runs`` above 1 on a CPU, the shards of the runs whose experiment is
-        ``concurrent`` are first taken by that many threads at once (``take_concurrently``).
-        Each op still runs on one thread, so every number is what one thread computes."""
+        ``concurrent`` are first taken by that many threads at once (as ``prefetch`` takes
+        them; runs a prefetch already took are handed over). Each op still runs on one
+        thread, so every number is what one thread computes."""
         names = list(plan)
         start = self.cache.worker_index % len(names) if names else 0
-        order = names[start:] + names[:start]
-        opened = {}
         if self._parallel():
-            opened = {name: self.open(plan[name]) for name in order if plan[name].experiment.concurrent}
-            take_concurrently(list(opened.values()), self.parallel_runs)
-        started = {name: opened.get(name) or self.start(plan[name]) for name in order}
+            self._take_together([plan])
+        started = {name: self.start(plan[name]) for name in names[start:] + names[:start]}
         return {name: started[name].finish() for name in names}
 
 

@@ -143,10 +143,15 @@ class Topic:
         name, in the topic's order."""
         named: set[str] = set()
         for item in items:
-            spec = getattr(getattr(item, "callspec", None), "params", {}).get("spec")
+            spec = spec_of(item)
             if isinstance(spec, ClaimSpec) and spec.topic == self.letter:
                 named.update(spec.fixture_names())
         return [name for name in self.plans if name in named]
+
+
+def spec_of(item):
+    """The ``spec`` parameter of a collected claim test (``claims/test_claims.py``), or None."""
+    return getattr(getattr(item, "callspec", None), "params", {}).get("spec")
 
 
 def _parameters(fn: Callable) -> list[str]:

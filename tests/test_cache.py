@@ -151,12 +151,14 @@ def test_without_wait_a_held_entry_is_passed_over(tmp_path):
 
 def test_a_worker_computes_the_free_runs_before_waiting_on_a_held_one(tmp_path):
     """Run X is held by another worker: starting X then Y computes Y at once, and X only
-    when finished (before start_sharded, the worker queued on X first)."""
+    when finished (before runs advanced without waiting, the worker queued on X first)."""
     cache, log = ResultCache(tmp_path), []
     compute = lambda name: (lambda seeds: log.append(name) or {"x": np.asarray(seeds, dtype=float)})
     held = _hold_lock(cache, "x_run", {}, [0, 1])
-    x_run = cache.start_sharded("x_run", {}, [0, 1], compute("X"), VERSION, shard_size=2)
-    y_run = cache.start_sharded("y_run", {}, [0, 1], compute("Y"), VERSION, shard_size=2)
+    x_run = cache.open_sharded("x_run", {}, [0, 1], compute("X"), VERSION, shard_size=2)
+    y_run = cache.open_sharded("y_run", {}, [0, 1], compute("Y"), VERSION, shard_size=2)
+    for run in (x_run, y_run):
+        run.advance(wait=False)
     assert log == ["Y"]
     held.close()
     assert list(x_run.finish()["x"]) == [0.0, 1.0] and list(y_run.finish()["x"]) == [0.0, 1.0]
