@@ -51,9 +51,18 @@ def check_rule(rule: str) -> str:
 
 
 def seed_masks(gens: Sequence[torch.Generator], batch: int, unit_shape: Sequence[int], retain: float) -> torch.Tensor:
-    """Keep-masks [S, batch, *unit_shape] (float 0/1), seed i's from gens[i] alone."""
-    shape = (batch, *unit_shape)
-    return torch.stack([torch.rand(shape, generator=g) < retain for g in gens]).float()
+    """Keep-masks [S, batch, *unit_shape] (float 0/1), seed i's from gens[i] alone.
+
+    Seed i's row is ``torch.rand((batch, *unit_shape), generator=gens[i]) < retain`` as a
+    float: the same draw (``uniform_`` is what ``torch.rand`` fills with), made in place in
+    one buffer and compared in place, which saves a comparison per seed, the stack and the
+    conversion (G's three masks per step: 1.0 -> 0.7 ms and 2.0 -> 1.3 ms each at 32 seeds,
+    one thread). tests/test_dropout.py checks it against the per-seed ``torch.rand``.
+    """
+    masks = torch.empty((len(gens), batch, *unit_shape))
+    for row, gen in zip(masks, gens):
+        row.uniform_(generator=gen)
+    return masks.lt_(retain)
 
 
 class SeedDropout(nn.Module):

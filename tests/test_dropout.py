@@ -88,6 +88,21 @@ def test_a_seed_masks_come_from_its_own_stream_whatever_the_batch_of_seeds():
         assert torch.equal(out[:, i * c:(i + 1) * c], own)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seeds=st.lists(st.integers(0, 10 ** 6), min_size=1, max_size=5, unique=True),
+       shape=st.lists(st.integers(1, 7), min_size=1, max_size=3), retain=st.floats(0.0, 1.0))
+def test_seed_masks_are_each_seeds_own_rand_draws_compared_with_retain(seeds, shape, retain):
+    """seed_masks draws in place in one buffer; every row must be what a user's single-seed
+    ``torch.rand(...) < retain`` gives from the same generator, and leave it in the same
+    state (two masks in a row, so a generator advanced differently would show)."""
+    batched = seeding.generators(seeds, "dropout")
+    own = seeding.generators(seeds, "dropout")
+    for _ in range(2):
+        masks = seed_masks(batched, 3, tuple(shape), retain)
+        expected = torch.stack([(torch.rand((3, *shape), generator=g) < retain).float() for g in own])
+        assert masks.dtype == torch.float32 and torch.equal(masks, expected)
+
+
 def test_column_masks_are_the_transposed_per_sample_draws():
     layer = _layer(0.5, "columns", seeds=[1, 2])
     out = layer(torch.ones(2, 5, 3))   # [S, F, B]
