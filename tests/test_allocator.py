@@ -1,0 +1,61 @@
+"""deepclaims/allocator.py: with freed memory kept, a large tensor allocated again is not
+faulted in page by page; without it (glibc's defaults, the negative control) it is."""
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+import torch
+
+from deepclaims.allocator import keep_freed_memory
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
+
+BLOCK_FLOATS = 16 << 20          # 64 MiB: above glibc's largest mmap threshold (32 MiB)
+PAGES = (BLOCK_FLOATS * 4) // 4096
+
+
+def _faults_of_second_allocation(keep: bool) -> int:
+    """Minor page faults taken by allocating and filling a 64 MiB tensor the second time,
+    in a fresh interpreter (so the test process's own allocator setting plays no part)."""
+    script = textwrap.dedent(f"""
+        import resource, torch
+        from deepclaims.allocator import keep_freed_memory
+        if {keep}:
+            assert keep_freed_memory()
+        torch.empty({BLOCK_FLOATS}).fill_(1.0)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        torch.empty({BLOCK_FLOATS}).fill_(2.0)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1])
+
+
+def test_kept_memory_is_reused_without_faulting_its_pages_in_again():
+    assert _faults_of_second_allocation(keep=True) < PAGES // 20
+
+
+def test_negative_control_glibc_defaults_fault_every_page_in_again():
+    assert _faults_of_second_allocation(keep=False) > PAGES // 2
+
+
+def test_a_thread_still_gets_a_block_larger_than_its_own_heap():
+    """With mmap off, a block over a thread heap's 64 MiB comes from the main heap (the
+    claims' shards run on threads)."""
+    assert keep_freed_memory()
+    got = {}
+
+    def allocate():
+        block = torch.full((50 << 20,), 3.0)     # 200 MiB
+        got["values"] = block[::4096].unique().tolist()
+
+    worker = threading.Thread(target=allocate)
+    worker.start()
+    worker.join()
+    assert got["values"] == [3.0]
+
+
+def test_asking_twice_is_harmless():
+    assert keep_freed_memory() and keep_freed_memory()
