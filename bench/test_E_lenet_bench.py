@@ -19,23 +19,34 @@ engine) comes from alternating paired rounds with a bootstrap interval
 (``bench.timing.paired_ratio``). Timings are never pass/fail thresholds.
 
 Measured on this suite's 2-core CPU machine (torch 2.13 CPU build, one thread, no other
-job; ``pytest bench/test_E_lenet_bench.py``), two runs at 8 seeds and three at 64 the same
-afternoon, engine epoch 0.24-0.28 s at 8 seeds and 2.8-3.7 s at 64:
+job; ``pytest bench/test_E_lenet_bench.py -k cpu``), with glibc's malloc keeping freed
+memory as every pytest process of the suite now does (``deepclaims.allocator``):
 
-    8 seeds:  seed loop 2.0-2.2x, vmap recipe 3.2-3.5x, per-seed NCHW convs 1.5-1.8x
-    64 seeds: seed loop 1.2-1.3x, vmap recipe 3.1x [3.08, 3.16], 2.5x [2.43, 2.52] and
-              2.9x [2.74, 3.13]; per-seed NCHW convs 1.2-1.5x
+    8 seeds:  engine 0.25-0.28 s; seed loop 2.0-2.1x, vmap recipe 2.7-2.9x,
+              per-seed NCHW convs 1.7x
+    64 seeds: engine 2.87-2.90 s; seed loop 1.6x [1.57, 1.62] and [1.55, 1.59],
+              vmap recipe 2.1x [2.11, 2.13] and 2.2x [2.08, 2.42], per-seed NCHW convs 1.4x
 
-Each run's interval is narrow, but the runs disagree with each other beyond them: the
-intervals measure the rounds of one run, not the drift of the machine between runs.
+(two runs, the second inside ``pytest bench/``). Before the allocator setting, the same
+day: 64 seeds, engine 3.6 s, loop 1.2x [1.20, 1.28], vmap 2.8x [2.60, 3.06]. With glibc's
+defaults every block over 32 MiB was mapped afresh and faulted in page by page each time
+it was allocated; the engine's 38 MB activations paid that (3.6 -> 2.8 s), and the vmap
+recipe, whose batched intermediates are larger, paid it most (10.2 -> 6.1 s). The seed
+loop's tensors are small and did not change. Earlier runs' intervals were narrow while the runs disagreed beyond them: an
+interval measures the rounds of one run, not the drift of the machine between runs.
 
-The engine's epoch grows faster than its seeds (10-14x the time for 8x the seeds): at 64
-seeds a layer's activations (64 x 32 images x 6 x 28 x 28 floats, 38 MB) leave the CPU's
-caches and the element-wise passes (batch norm, ReLU, pooling, dropout, their backward)
-run at memory bandwidth, which single-seed models, each small enough to stay in cache, do
-not pay. The arithmetic (about 68 GFLOP per 64-seed epoch, training and evaluation) takes
-0.36 s at this machine's measured matmul rate (190 GFLOP/s, one thread); issue 20's note
-gives the profile. CUDA was not measured (no GPU on the machine this was written on).
+Where the 64-seed engine epoch goes (``torch.profiler``, allocator on, a profile of 3.05 s
+against 2.75 s unprofiled): convolutions 1.10 s (forward 0.64, backward 0.45; oneDNN's
+grouped channels-last path, the fastest of the four eager paths issue 20 measured), batch
+norm forward and backward 0.49 s, ReLU forward and backward 0.45 s, max pooling 0.30 s,
+copies 0.15 s, matrix products 0.12 s, mask draws 0.11 s (per-seed mt19937, the same draws
+the loop makes). The convolutions, matrix products and draws alone take 1.33 s, and 3x the
+loop (4.57 s) needs the whole epoch under 1.52 s: the element-wise passes (batch norm,
+ReLU, pooling, dropout and their backward, about 1.4 s now) would have to shrink about
+sevenfold, which needs them fused into the convolutions (not available in eager PyTorch).
+The arithmetic (about 68 GFLOP per 64-seed epoch, training and evaluation) takes 0.36 s
+at this machine's measured matmul rate (190 GFLOP/s, one thread). CUDA was not measured
+(no GPU on the machine this was written on).
 """
 import copy
 
