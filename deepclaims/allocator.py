@@ -15,7 +15,10 @@ MLP) are served from the heap either way and do not change.
 What it changes: where memory comes from, never what is computed. The cost is that a
 process keeps up to ``KEEP_FREE_BYTES`` of freed memory at the top of its heap instead of
 returning it, and that blocks freed in the middle of the heap are reused rather than
-unmapped, so a process's resident size is its peak, not its current use.
+unmapped, so a process's resident size is its peak, not its current use. The heap takes a
+few steps to settle (a freed block's hole is a little too small for torch's aligned
+request until neighbouring holes merge): the 64-seed LeNet-5 held 999 MiB resident from
+its seventh epoch on, against a 944 MiB peak with glibc's defaults.
 """
 from __future__ import annotations
 
