@@ -137,8 +137,9 @@ def pytest_report_header(config):
         lines.append(f"deepclaims: seeds capped at {config.getoption('--max-seeds')} (--max-seeds): the tier's "
                      "configurations on fewer seeds than it plans, so with less power")
     if not getattr(config, "deepclaims_memory_kept", True):
-        lines.append("deepclaims: the C library is not glibc, so large CPU tensors are paged in afresh each "
-                     "step (slower, the same numbers; see deepclaims/allocator.py)")
+        lines.append("deepclaims: glibc's malloc not found, so freed memory goes back as this C library decides "
+                     "(large CPU tensors may be paged in afresh each step: slower, the same numbers; "
+                     "see deepclaims/allocator.py)")
     return lines + [console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
 
 
