@@ -20,7 +20,7 @@ engine) comes from alternating paired rounds with a bootstrap interval
 
 Measured on this suite's 2-core CPU machine (torch 2.13 CPU build, one thread, no other
 job; ``pytest bench/test_E_lenet_bench.py -k cpu``), with glibc's malloc keeping freed
-memory as every pytest process of the suite now does (``deepclaims.allocator``):
+memory, as ``bench/conftest.py`` has every benchmark run do (``deepclaims.allocator``):
 
     8 seeds:  engine 0.25-0.28 s; seed loop 2.0-2.1x, vmap recipe 2.7-2.9x,
               per-seed NCHW convs 1.7x

@@ -12,6 +12,13 @@ floats): its epoch took 3.6 s with glibc's defaults and 2.8 s with freed memory 
 thread, the same numbers bitwise (issue 20's note). Nets whose tensors stay small (topic G's
 MLP) are served from the heap either way and do not change.
 
+Who calls it: ``bench/conftest.py``, for the benchmarks only. The claims and tests keep
+glibc's defaults. Two runs of topic A's lab pair gave a different epoch-0 gradient probe
+(1e-5 relative; every later epoch bitwise equal), both with this setting on: one full
+``pytest claims/`` and one of 50 ``--claim A3`` runs. None of 50 ``--claim A3`` runs without
+it did, nor 20 with it and ``--parallel-runs 1``. Too few to blame it, too many to ignore
+while the cause is unknown (issue 20's note).
+
 What it changes: where memory comes from, never what is computed. The cost is that a
 process keeps up to ``KEEP_FREE_BYTES`` of freed memory at the top of its heap instead of
 returning it, and that blocks freed in the middle of the heap are reused rather than

@@ -18,7 +18,6 @@ from typing import Callable
 import pytest
 
 from deepclaims import console, workers
-from deepclaims.allocator import keep_freed_memory
 from deepclaims.cache import ResultCache, ShardedRun
 from deepclaims.data.real import folder_signature
 from deepclaims.errors import ConfigError
@@ -136,18 +135,11 @@ def pytest_report_header(config):
     if config.getoption("--max-seeds") is not None:
         lines.append(f"deepclaims: seeds capped at {config.getoption('--max-seeds')} (--max-seeds): the tier's "
                      "configurations on fewer seeds than it plans, so with less power")
-    if not getattr(config, "deepclaims_memory_kept", True):
-        lines.append("deepclaims: glibc's malloc not found, so freed memory goes back as this C library decides "
-                     "(large CPU tensors may be paged in afresh each step: slower, the same numbers; "
-                     "see deepclaims/allocator.py)")
     return lines + [console.data_line(config.getoption("--fidelity"), getattr(config, "deepclaims_data", None))]
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id): the catalogue ID (A1..H4) of the claim a test checks")
-    # Every process (controller and xdist workers): large activations are not faulted in
-    # afresh each step; see deepclaims.allocator (same numbers, LeNet-5 at 64 seeds 1.3x).
-    config.deepclaims_memory_kept = keep_freed_memory()
     _validate(config)
     config.pluginmanager.register(RecordCollector(config), "deepclaims-records")
     index = workers.worker_index()
