@@ -19,10 +19,11 @@ glibc's defaults. Two runs of topic A's lab pair gave a different epoch-0 gradie
 it did, nor 20 with it and ``--parallel-runs 1``. Too few to blame it, too many to ignore
 while the cause is unknown (issue 20's note).
 
-What it changes: where memory comes from, never what is computed. The cost is that a
-process keeps up to ``KEEP_FREE_BYTES`` of freed memory at the top of its heap instead of
-returning it, and that blocks freed in the middle of the heap are reused rather than
-unmapped, so a process's resident size is its peak, not its current use. The heap takes a
+What it changes: where memory comes from. It is not meant to change what is computed, and
+every other paired run compared identical with it on and off (but see above). The cost is
+that a process keeps up to ``KEEP_FREE_BYTES`` of freed memory at the top of its heap
+instead of returning it, and that blocks freed in the middle of the heap are reused rather
+than unmapped, so a process's resident size is its peak, not its current use. The heap takes a
 few steps to settle (a freed block's hole is a little too small for torch's aligned
 request until neighbouring holes merge): the 64-seed LeNet-5 held 999 MiB resident from
 its seventh epoch on, against a 944 MiB peak with glibc's defaults.
