@@ -11,17 +11,23 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 
 BLOCK_FLOATS = 16 << 20          # 64 MiB: above glibc's largest mmap threshold (32 MiB)
 PAGES = (BLOCK_FLOATS * 4) // 4096
-
-
 WARM_ROUNDS, MEASURED_ROUNDS = 10, 5
+
+
+def _last_printed(script: str) -> str:
+    """What ``script`` prints last, run in a fresh interpreter: the setting is process-wide,
+    so the test process's own state must play no part."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.split()[-1]
 
 
 def _faults_of_repeated_allocations(keep: bool) -> int:
     """Minor page faults taken by allocating, filling and freeing a 64 MiB tensor
     MEASURED_ROUNDS times after WARM_ROUNDS such rounds (glibc's heap takes a few rounds
     to settle: torch's aligned request does not fit the hole the last block left until
-    holes merge), in a fresh interpreter so the test process's own setting plays no part."""
-    script = textwrap.dedent(f"""
+    holes merge)."""
+    return int(_last_printed(f"""
         import resource, torch
         from deepclaims.allocator import keep_freed_memory
         if {keep}:
@@ -33,9 +39,7 @@ def _faults_of_repeated_allocations(keep: bool) -> int:
         for _ in range({MEASURED_ROUNDS}):
             torch.empty({BLOCK_FLOATS}).fill_(2.0)
         print(faults() - before)
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    return int(done.stdout.split()[-1])
+    """))
 
 
 def test_kept_memory_is_reused_without_faulting_its_pages_in_again():
@@ -48,8 +52,8 @@ def test_negative_control_glibc_defaults_fault_every_page_in_again():
 
 def test_a_thread_still_gets_a_block_larger_than_its_own_heap():
     """With mmap off, a block over a thread heap's 64 MiB comes from the main heap (the
-    claims' shards run on threads). In a fresh interpreter: the setting is process-wide."""
-    script = textwrap.dedent("""
+    suite's runs may be on threads)."""
+    assert _last_printed("""
         import threading, torch
         from deepclaims.allocator import keep_freed_memory
         assert keep_freed_memory()
@@ -61,13 +65,8 @@ def test_a_thread_still_gets_a_block_larger_than_its_own_heap():
         worker.start()
         worker.join()
         print(got["values"])
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.split()[-1] == "[3.0]"
+    """) == "[3.0]"
 
 
 def test_asking_twice_is_harmless():
-    script = ("from deepclaims.allocator import keep_freed_memory as k; "
-              "print(k() and k())")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.split()[-1] == "True"
+    assert _last_printed("from deepclaims.allocator import keep_freed_memory as k; print(k() and k())") == "True"
